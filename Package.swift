@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Crema",
+    products: [
+        .executable(name: "experiments", targets: ["Experiments"]),
+        .library(name: "NetDSL", targets: ["NetDSL"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
+        .library(name: "Recipes", targets: ["Recipes"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config; the providers name the Debian packages.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLMDB", path: "Sources/CLMDB", pkgConfig: "lmdb",
+                       providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg-dev"])]),
+
+        .target(name: "NetDSL", path: "Sources/NetDSL"),
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "NetDSL", "CBLAS", "CLMDB", "CPNG", "CJPEG",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Sources/Runtime",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+
+        // Recipes: one file per recipe; the plugin writes the catalogue so none is listed by hand.
+        .executableTarget(name: "RecipeCatalogueTool", path: "Sources/RecipeCatalogueTool"),
+        .plugin(name: "RecipeCatalogue", capability: .buildTool(),
+                dependencies: ["RecipeCatalogueTool"], path: "Plugins/RecipeCatalogue"),
+        .target(name: "Recipes", dependencies: ["NetDSL"], path: "Recipes",
+                plugins: ["RecipeCatalogue"]),
+
+        .executableTarget(
+            name: "Experiments",
+            dependencies: [
+                "NetDSL", "Runtime", "Recipes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Experiments"
+        ),
+
+        .testTarget(name: "NetDSLTests", dependencies: ["NetDSL", "Recipes"], path: "Tests/NetDSLTests"),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "NetDSL", "Recipes"],
+                    path: "Tests/RuntimeTests"),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Runtime", "NetDSL", "Recipes"],
+                    path: "Tests/ExperimentsTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,17 @@
+/// A fully connected layer: every input feature to `outputs` features.
+public struct InnerProduct: NetLayer {
+    public var base: LayerSpec
+    public var params: InnerProductParams
+    public var kind: LayerKind { .innerProduct(params) }
+
+    public init(_ name: String = "", outputs: Int, bias: Bool = true,
+                fileID: String = #fileID, line: Int = #line) {
+        var p = InnerProductParams(numOutput: outputs)
+        p.biasTerm = bias
+        params = p
+        base = baseSpec(name, .innerProduct(p), fileID, line)
+    }
+
+    public func weights(_ filler: Filler) -> Self { with { $0.params.weightFiller = filler } }
+    public func bias(_ filler: Filler) -> Self { with { $0.params.biasFiller = filler } }
+}

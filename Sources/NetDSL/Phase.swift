@@ -1,0 +1,5 @@
+/// The phase a net is compiled for, as in Caffe's `include { phase: TRAIN }` rules.
+public enum Phase: String, Codable, Sendable, CaseIterable {
+    case train
+    case test
+}
