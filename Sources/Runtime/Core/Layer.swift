@@ -1,0 +1,45 @@
+import NetDSL
+
+/// A kernel: sets up its parameters once, sizes its outputs, and runs forward and backward over
+/// explicit tensors.
+///
+/// Backward *accumulates* into parameter gradients (so `iter_size` batches add up) and
+/// *overwrites* input gradients, as Caffe's layers do; the graph inserts a split where one blob
+/// feeds several layers that send gradients back.
+public protocol Layer: AnyObject {
+    var spec: LayerSpec { get }
+    /// Learnable blobs in Caffe's order (weights, then bias); empty for most layers.
+    var parameters: [Tensor] { get }
+    /// Creates parameters (through the store, which shares them by name and between phases) and
+    /// checks what does not change with the batch size.
+    func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws
+    /// Sizes `tops` from `bottoms`; a shape that cannot fit throws a `LayerError`.
+    func reshape(bottoms: [Tensor], tops: [Tensor]) throws
+    func forward(bottoms: [Tensor], tops: [Tensor]) throws
+    /// `propagateDown[i]` says whether bottom `i` needs its gradient.
+    func backward(tops: [Tensor], propagateDown: [Bool], bottoms: [Tensor])
+}
+
+extension Layer {
+    public var parameters: [Tensor] { [] }
+    public func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {}
+    public func backward(tops: [Tensor], propagateDown: [Bool], bottoms: [Tensor]) {}
+}
+
+/// A layer that cannot run as written: names the layer and its recipe line.
+public struct LayerError: Error, CustomStringConvertible {
+    public var layer: String
+    public var location: SourceLocation
+    public var message: String
+
+    public init(_ spec: LayerSpec, _ message: String) {
+        layer = spec.label
+        location = spec.location
+        self.message = message
+    }
+
+    public var description: String { "\(layer): \(message)" }
+}
+
+/// Shape text such as `64x20x24x24`, for messages.
+func shapeText(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "x") }

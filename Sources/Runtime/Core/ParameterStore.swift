@@ -1,0 +1,84 @@
+import NetDSL
+
+/// One learnable blob with the multipliers the solver applies to it.
+public final class Parameter {
+    /// `layer.index`, or the share name the recipe gave it.
+    public let key: String
+    /// The layer that created it (the owner, when shared).
+    public let layerName: String
+    public let index: Int
+    public let tensor: Tensor
+    public var lrMult: Float
+    public var decayMult: Float
+
+    init(key: String, layerName: String, index: Int, tensor: Tensor, lrMult: Float, decayMult: Float) {
+        self.key = key
+        self.layerName = layerName
+        self.index = index
+        self.tensor = tensor
+        self.lrMult = lrMult
+        self.decayMult = decayMult
+    }
+}
+
+/// Every learnable blob of a model, shared between its TRAIN and TEST graphs and between layers
+/// that name the same parameter. Creation order is the solver's (and the snapshot's) order.
+public final class ParameterStore {
+    public private(set) var parameters: [Parameter] = []
+    private var byKey: [String: Parameter] = [:]
+    /// Draws the initial values; seeded from the solver's random seed.
+    public var random: RandomGenerator
+
+    public init(seed: UInt64 = 1701) { random = RandomGenerator(seed: seed) }
+
+    /// The blob for parameter `index` of `layer`, created and filled on first request. A shared
+    /// or already created blob must have the same shape.
+    public func parameter(for layer: LayerSpec, index: Int, shape: [Int], filler: Filler) throws -> Tensor {
+        let spec = layer.param(index)
+        let key = spec.name ?? "\(layer.name).\(index)"
+        if let existing = byKey[key] {
+            guard existing.tensor.shape == shape else {
+                throw LayerError(layer, "parameter '\(key)' is \(shapeText(existing.tensor.shape)) where it was created but this layer needs \(shapeText(shape)); shared parameters must have the same shape")
+            }
+            return existing.tensor
+        }
+        let tensor = Tensor(shape: shape)
+        fill(tensor, with: filler)
+        let p = Parameter(key: key, layerName: layer.name, index: index, tensor: tensor,
+                          lrMult: spec.lrMult, decayMult: spec.decayMult)
+        parameters.append(p)
+        byKey[key] = p
+        return tensor
+    }
+
+    public func parameter(named key: String) -> Parameter? { byKey[key] }
+
+    /// Caffe's fillers; fan in is count/num (inputs per output), fan out count/channels.
+    public func fill(_ tensor: Tensor, with filler: Filler) {
+        let n = tensor.count
+        let fanIn = n / max(tensor.shape.first ?? 1, 1)
+        let fanOut = tensor.shape.count > 1 ? n / max(tensor.shape[1], 1) : n
+        let p = tensor.data
+        func fan(_ norm: Filler.VarianceNorm) -> Float {
+            switch norm {
+            case .fanIn: Float(fanIn)
+            case .fanOut: Float(fanOut)
+            case .average: Float(fanIn + fanOut) / 2
+            }
+        }
+        switch filler {
+        case .constant(let v):
+            p.update(repeating: v, count: n)
+        case .gaussian(let mean, let std):
+            for i in 0..<n { p[i] = random.gaussian(mean: mean, std: std) }
+        case .uniform(let lo, let hi):
+            for i in 0..<n { p[i] = random.uniform(lo, hi) }
+        case .xavier(let norm):
+            let scale = (3 / fan(norm)).squareRoot()
+            for i in 0..<n { p[i] = random.uniform(-scale, scale) }
+        case .msra(let norm):
+            let std = (2 / fan(norm)).squareRoot()
+            for i in 0..<n { p[i] = random.gaussian(mean: 0, std: std) }
+        }
+    }
+}
