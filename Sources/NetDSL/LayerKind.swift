@@ -17,6 +17,9 @@ public enum LayerKind: Equatable, Sendable {
     case flatten(FlattenParams)
     case sigmoid
     case tanh
+    /// One blob copied to several readers, each with its own gradient. The compiler inserts it
+    /// where a blob branches; recipes do not write it.
+    case split
 
     /// Caffe's `type` string.
     public var typeName: String {
@@ -37,6 +40,7 @@ public enum LayerKind: Equatable, Sendable {
         case .flatten: "Flatten"
         case .sigmoid: "Sigmoid"
         case .tanh: "TanH"
+        case .split: "Split"
         }
     }
 
@@ -59,6 +63,7 @@ public enum LayerKind: Equatable, Sendable {
         case .flatten: "flatten"
         case .sigmoid: "sigmoid"
         case .tanh: "tanh"
+        case .split: "split"
         }
     }
 

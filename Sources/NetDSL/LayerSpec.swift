@@ -73,7 +73,7 @@ extension LayerSpec: Codable {
         case .concat(let p): try c.encode(p, forKey: .concatParam)
         case .eltwise(let p): try c.encode(p, forKey: .eltwiseParam)
         case .flatten(let p): try c.encode(p, forKey: .flattenParam)
-        case .sigmoid, .tanh: break
+        case .sigmoid, .tanh, .split: break
         }
     }
 
@@ -105,6 +105,7 @@ extension LayerSpec: Codable {
         case "Flatten": kind = .flatten(try c.decodeIfPresent(FlattenParams.self, forKey: .flattenParam) ?? FlattenParams())
         case "Sigmoid": kind = .sigmoid
         case "TanH": kind = .tanh
+        case "Split": kind = .split
         default:
             throw DecodingError.dataCorruptedError(forKey: .type, in: c,
                                                    debugDescription: "unknown layer type '\(type)'")

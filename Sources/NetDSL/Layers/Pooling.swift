@@ -4,13 +4,19 @@ public struct Pooling: NetLayer {
     public var params: PoolingParams
     public var kind: LayerKind { .pooling(params) }
 
-    public init(_ name: String = "", _ method: PoolMethod, kernel: Int, stride: Int = 1, pad: Int = 0,
+    /// An unnamed pooling layer (named `pool1`, `pool2`, ... by the net).
+    public init(_ method: PoolMethod, kernel: Int, stride: Int = 1, pad: Int = 0,
+                fileID: String = #fileID, line: Int = #line) {
+        self.init("", method, kernel: kernel, stride: stride, pad: pad, fileID: fileID, line: line)
+    }
+
+    public init(_ name: String, _ method: PoolMethod, kernel: Int, stride: Int = 1, pad: Int = 0,
                 fileID: String = #fileID, line: Int = #line) {
         self.init(name, method, kernel: (kernel, kernel), stride: (stride, stride), pad: (pad, pad),
                   fileID: fileID, line: line)
     }
 
-    public init(_ name: String = "", _ method: PoolMethod, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+    public init(_ name: String, _ method: PoolMethod, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
                 pad: (Int, Int) = (0, 0), fileID: String = #fileID, line: Int = #line) {
         var p = PoolingParams(method: method, kernelH: kernel.0, kernelW: kernel.1)
         (p.strideH, p.strideW) = stride
@@ -22,7 +28,7 @@ public struct Pooling: NetLayer {
     /// Pooling over the whole spatial extent.
     public static func global(_ name: String = "", _ method: PoolMethod,
                               fileID: String = #fileID, line: Int = #line) -> Pooling {
-        var layer = Pooling(name, method, kernel: 1, fileID: fileID, line: line)
+        var layer = Pooling(name, method, kernel: 1, stride: 1, pad: 0, fileID: fileID, line: line)
         layer.params.globalPooling = true
         return layer
     }

@@ -19,7 +19,7 @@ struct GradientChecker {
     /// and every parameter. Returns the number of values compared.
     @discardableResult
     func check(layer: Layer, bottoms: [Tensor], tops: [Tensor], checkBottoms: [Int]? = nil,
-               checkParameters: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) throws -> Int {
+               checkParameters: Bool = true, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> Int {
         try layer.setUp(bottoms: bottoms, tops: tops, store: ParameterStore(seed: seed))
         try layer.reshape(bottoms: bottoms, tops: tops)
         var rng = RandomGenerator(seed: seed &+ 1)
