@@ -23,12 +23,14 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "NetDSL", path: "Sources/NetDSL"),
         .target(
             name: "Runtime",
             dependencies: [
-                "NetDSL", "CBLAS", "CLMDB", "CPNG", "CJPEG",
+                "NetDSL", "CBLAS", "CLMDB", "CPNG", "CJPEG", "CZlib",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Sources/Runtime",

@@ -36,7 +36,7 @@ public struct LayerSpec: Equatable, Sendable {
 
     /// `name (Type) at File.swift:12`, for error messages.
     public var label: String {
-        let where_ = location == .unknown || location.fileID.isEmpty ? "" : " at \(location)"
+        let where_ = location.fileID.isEmpty ? "" : " at \(location)"
         return "layer '\(name)' (\(kind.typeName))\(where_)"
     }
 }

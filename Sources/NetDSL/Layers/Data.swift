@@ -34,4 +34,11 @@ public struct Input: NetLayer {
         base = baseSpec(name, .input(params), fileID, line)
         base.tops = ["data"]
     }
+
+    /// Several inputs, e.g. `[[64, 1, 28, 28], [64]]` for `data` and `label`.
+    public init(_ name: String = "", shapes: [[Int]], fileID: String = #fileID, line: Int = #line) {
+        params = InputParams(shapes: shapes)
+        base = baseSpec(name, .input(params), fileID, line)
+        base.tops = shapes.count == 2 ? ["data", "label"] : shapes.indices.map { $0 == 0 ? "data" : "data\($0)" }
+    }
 }

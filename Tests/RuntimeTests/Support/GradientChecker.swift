@@ -38,8 +38,9 @@ struct GradientChecker {
         // Analytic gradients.
         _ = try objective()
         for p in layer.parameters { p.zeroDiff() }
-        for (t, w) in zip(tops, weights) { for i in 0..<t.count { t.diff[i] = w[i] } }
+        // Bottoms first: a layer whose output shares its input's gradient (Flatten) must keep R.
         for b in bottoms { b.zeroDiff() }
+        for (t, w) in zip(tops, weights) { for i in 0..<t.count { t.diff[i] = w[i] } }
         layer.backward(tops: tops, propagateDown: bottoms.indices.map { which.contains($0) }, bottoms: bottoms)
 
         var targets: [(String, Tensor)] = which.map { ("bottom \($0)", bottoms[$0]) }

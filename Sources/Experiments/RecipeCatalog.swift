@@ -1,0 +1,48 @@
+import Foundation
+import NetDSL
+import Recipes
+
+/// Finds recipes by their command-line names.
+enum RecipeCatalog {
+    /// Every recipe, sorted by name.
+    static var all: [any Recipe.Type] { allRecipes.sorted { $0.name < $1.name } }
+
+    /// Names that clash with a verb or with another recipe, as messages; empty when all is well.
+    static var clashes: [String] {
+        var problems: [String] = []
+        let verbs = Set(ExperimentsCLI.verbs)
+        var seen: [String: String] = [:]
+        for recipe in allRecipes {
+            let type = String(describing: recipe)
+            if verbs.contains(recipe.name) {
+                problems.append("recipe \(type) is named '\(recipe.name)', which is also a command of experiments; declare another name in it: `static let name = \"my\(recipe.name)\"`")
+            }
+            if let other = seen[recipe.name] {
+                problems.append("recipes \(other) and \(type) are both named '\(recipe.name)'; declare `static let name = \"...\"` in one of them")
+            }
+            seen[recipe.name] = type
+        }
+        return problems
+    }
+
+    /// The recipe's net and plan (generic so the existential is opened once, here).
+    static func contents<R: Recipe>(of recipe: R.Type) -> (net: NetSpec, plan: SolverPlan) {
+        let instance = R()
+        return (instance.net.spec, instance.solver)
+    }
+
+    static func find(_ name: String) throws -> any Recipe.Type {
+        let problems = clashes
+        guard problems.isEmpty else { throw CLIError(problems.joined(separator: "\n")) }
+        if let recipe = allRecipes.first(where: { $0.name == name.lowercased() }) { return recipe }
+        let names = all.map { $0.name }.joined(separator: ", ")
+        throw CLIError("no recipe named '\(name)'. Recipes: \(names). Add one by creating a file under Recipes/ with a type that conforms to Recipe.")
+    }
+}
+
+/// A command-line failure with a message that says what to do.
+struct CLIError: Error, CustomStringConvertible {
+    var message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import NetDSL
+import Runtime
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a recipe and record the run (the default: `experiments lenet`).")
+
+    @OptionGroup var options: RecipeOptions
+
+    @Option(help: "Folder that holds the runs.")
+    var results: String = "results"
+
+    @Option(help: "Threads for the kernels and BLAS (default: all cores).")
+    var threads: Int?
+
+    @Flag(name: .shortAndLong, help: "Write the log to the run folder only.")
+    var quiet = false
+
+    func run() throws {
+        let (name, net, resolvedPlan, overrides) = try options.resolve()
+        var plan = resolvedPlan
+        if plan.seed < 0 { plan.seed = Int64(UInt32.random(in: 0...UInt32.max)) }
+        configureThreads(threads)
+
+        let folder = try RunFolder(results: URL(fileURLWithPath: results), recipe: name,
+                                   label: RunFolder.label(for: options.settings))
+        let recorder = try RunRecorder(folder: folder.url, echo: !quiet)
+        defer { recorder.finish() }
+        try folder.writeJSON(RunRecord(recipe: name, net: net, solver: plan, overrides: overrides), to: "recipe.json")
+        try folder.writeJSON(EnvironmentRecord.current(), to: "environment.json")
+        folder.markLatest()
+        recorder.log("Run folder: \(folder.url.path)", source: "experiments.swift:1")
+
+        var status = RunStatus.failed
+        var summary: TrainingSummary?
+        var failure: String?
+        defer {
+            let record = SummaryRecord(status: status, summary: summary, error: failure)
+            try? folder.writeJSON(record, to: "summary.json")
+        }
+        do {
+            try DataPreparation.prepareMissing(for: net) { recorder.log($0, source: "prepare.swift:1") }
+            let trainer = try Trainer(spec: net, plan: plan, seed: UInt64(plan.seed), observer: recorder)
+            let prefix = URL(fileURLWithPath: plan.snapshotPrefix ?? name).lastPathComponent
+            trainer.snapshotter = { trainer in
+                let url = folder.snapshots.appendingPathComponent("\(prefix)_iter_\(trainer.iteration).caffemodel")
+                try Weights.write(trainer.trainGraph, to: url)
+                return url
+            }
+            let stop = StopSignal.install()
+            trainer.shouldStop = { stop.requested }
+            summary = try trainer.run()
+            status = stop.requested ? .stopped : .finished
+        } catch {
+            failure = "\(error)"
+            recorder.log("Training failed: \(error)", source: "experiments.swift:2")
+            throw ExitCode.failure
+        }
+        if let s = summary {
+            let tests = s.finalTest.sorted { $0.key < $1.key }.map { "\($0.key) = \(String(format: "%.4f", $0.value))" }
+            recorder.log("Finished \(s.iterations) iterations in \(RunRecorder.duration(s.seconds)) (\(String(format: "%.0f", s.imagesPerSecond)) images/s); \(tests.joined(separator: ", ")). Run folder: \(folder.url.path)", source: "experiments.swift:3")
+        }
+    }
+}
+
+/// Sets the kernel and BLAS thread counts.
+func configureThreads(_ threads: Int?) {
+    let n = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    Parallel.threads = n
+    BLAS.threads = n
+}
+
+enum RunStatus: String, Codable { case finished, stopped, failed }
+
+/// recipe.json: what ran, after every override.
+struct RunRecord: Codable {
+    var recipe: String
+    var net: NetSpec
+    var solver: SolverPlan
+    var overrides: [String]
+}
+
+/// summary.json: how the run ended.
+struct SummaryRecord: Codable {
+    var status: RunStatus
+    var summary: TrainingSummary?
+    var error: String?
+}
+
+/// Ctrl-C asks the run to stop after the current iteration (a snapshot is written); a second
+/// Ctrl-C stops at once.
+final class StopSignal: @unchecked Sendable {
+    private(set) var requested = false
+    private var source: DispatchSourceSignal?
+
+    static func install() -> StopSignal {
+        let stop = StopSignal()
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            if stop.requested { exit(130) }
+            stop.requested = true
+            FileHandle.standardError.write(Data("\nStopping after this iteration (Ctrl-C again to stop at once)...\n".utf8))
+        }
+        source.resume()
+        stop.source = source
+        return stop
+    }
+}

@@ -1,0 +1,299 @@
+import Foundation
+import NetDSL
+
+/// Caffe's Data layer: `batch_size` Datum records at a time from an LMDB, in key order and
+/// starting again at the first record after the last, transformed (crop, mirror, mean, scale).
+/// Outputs `data` `[batch, C, H', W']` and, when it has a second output, `label` `[batch]`.
+///
+/// A background thread prepares batches ahead of `forward`. Batch `b` always holds records
+/// `b * batch ..< (b + 1) * batch` (modulo the record count) transformed with generators derived
+/// from `(seed, b)`, so the sequence does not depend on thread timing and `seek(toBatch:)` can
+/// resume it exactly from a snapshot.
+public final class DataLayer: Layer {
+    public let spec: LayerSpec
+    public let params: DataParams
+    public let phase: Phase
+    public let seed: UInt64
+    /// Batches prepared ahead of `forward` (Caffe keeps 3).
+    static let prefetchCount = 4
+
+    /// Batches `forward` has handed out, counted from batch 0 (a seek sets it).
+    public private(set) var batchesServed = 0
+    /// Records in the database (known after `setUp`).
+    public private(set) var recordCount = 0
+    /// `[C, H, W]` of the records (known after `setUp`).
+    public private(set) var recordShape: [Int] = []
+    /// `[C, H', W']` after the crop.
+    public private(set) var itemShape: [Int] = []
+
+    private var reader: LMDBReader?
+    private var prefetcher: Prefetcher?
+
+    /// `params.source` is relative to the current directory.
+    public init(spec: LayerSpec, params: DataParams, phase: Phase, seed: UInt64) throws {
+        guard params.batchSize > 0 else {
+            throw LayerError(spec, "batch size \(params.batchSize) must be positive")
+        }
+        guard params.transform.meanFile == nil || params.transform.meanValue.isEmpty else {
+            throw LayerError(spec, "gives both a mean file and mean values; use one or the other")
+        }
+        guard params.transform.cropSize >= 0 else {
+            throw LayerError(spec, "crop size \(params.transform.cropSize) is negative; use 0 for no crop")
+        }
+        self.spec = spec
+        self.params = params
+        self.phase = phase
+        self.seed = seed
+    }
+
+    deinit { prefetcher?.stop() }
+
+    public func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {
+        guard bottoms.isEmpty, tops.count == 1 || tops.count == 2 else {
+            throw LayerError(spec, "takes no inputs and gives one or two outputs (data, label), not \(bottoms.count) and \(tops.count)")
+        }
+        prefetcher?.stop()
+        prefetcher = nil
+
+        let path = params.source
+        let reader = try LMDBReader(path: path, missingHint: Self.missingHint(path))
+        let count = try reader.count()
+        guard count > 0 else { throw DataError.databaseEmpty(path: path) }
+        let first = try reader.makeCursor().next()
+        let datum: Caffe_Datum
+        do {
+            datum = try Caffe_Datum(record: first.value)
+            try datum.checkPixels()
+        } catch let error as DataError {
+            throw error.located(database: path, key: first.keyText)
+        }
+        let transformer = try DataTransformer(params: params.transform, phase: phase)
+        let shape = try transformer.outputShape(for: datum.shape)
+
+        self.reader = reader
+        recordCount = count
+        recordShape = datum.shape
+        itemShape = shape
+        prefetcher = Prefetcher(reader: reader, transformer: transformer, recordShape: datum.shape,
+                                itemShape: shape, batchSize: params.batchSize, seed: seed)
+        try reshape(bottoms: bottoms, tops: tops)
+        try prefetcher?.start(atBatch: batchesServed)
+    }
+
+    public func reshape(bottoms: [Tensor], tops: [Tensor]) throws {
+        guard !itemShape.isEmpty else { throw LayerError(spec, "reshape before setUp") }
+        let dataShape = [params.batchSize] + itemShape
+        if tops[0].shape != dataShape { tops[0].reshape(dataShape) }
+        if tops.count > 1 && tops[1].shape != [params.batchSize] { tops[1].reshape([params.batchSize]) }
+    }
+
+    public func forward(bottoms: [Tensor], tops: [Tensor]) throws {
+        guard let prefetcher else { throw LayerError(spec, "forward before setUp") }
+        try reshape(bottoms: bottoms, tops: tops)
+        try prefetcher.take { data, labels in
+            tops[0].data.update(from: data, count: tops[0].count)
+            if tops.count > 1 { tops[1].data.update(from: labels, count: params.batchSize) }
+        }
+        batchesServed += 1
+    }
+
+    /// Makes batch `index` the next one `forward` serves (its first record is
+    /// `index * batch` modulo the record count), as an uninterrupted run would have.
+    public func seek(toBatch index: Int) throws {
+        guard index >= 0 else { throw LayerError(spec, "cannot seek to batch \(index); batches count from 0") }
+        batchesServed = index
+        guard let prefetcher else { return }
+        prefetcher.stop()
+        try prefetcher.start(atBatch: index)
+    }
+
+    static func missingHint(_ path: String) -> String? {
+        let url = URL(fileURLWithPath: path)
+        guard url.deletingLastPathComponent().lastPathComponent == "fashion-mnist",
+              ["train_lmdb", "test_lmdb"].contains(url.lastPathComponent) else { return nil }
+        return "make it with `experiments prepare fashion-mnist` (it converts Debian's dataset-fashion-mnist; run from the folder that holds data/)"
+    }
+}
+
+/// The data layer's background thread and its ring of batch buffers.
+private final class Prefetcher: @unchecked Sendable {
+    /// One prepared batch (or the error met while preparing it).
+    final class Slot {
+        let data: UnsafeMutablePointer<Float>
+        let labels: UnsafeMutablePointer<Float>
+        var batch = 0
+        var error: Error?
+
+        init(items: Int, batchSize: Int) {
+            data = .allocate(capacity: max(items, 1))
+            data.initialize(repeating: 0, count: max(items, 1))
+            labels = .allocate(capacity: max(batchSize, 1))
+            labels.initialize(repeating: 0, count: max(batchSize, 1))
+        }
+
+        deinit {
+            data.deallocate()
+            labels.deallocate()
+        }
+    }
+
+    let reader: LMDBReader
+    let transformer: DataTransformer
+    let recordShape: [Int]
+    let itemCount: Int
+    let batchSize: Int
+    let seed: UInt64
+
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var free: [Slot]
+    private var ready: [Slot] = []
+    private var stopRequested = false
+    private var running = false
+    /// The error that ended the thread; every later `take` repeats it until a restart.
+    private var failure: Error?
+    /// Touched only by the running thread (and by `start` while none runs).
+    private var cursor: LMDBCursor?
+
+    init(reader: LMDBReader, transformer: DataTransformer, recordShape: [Int], itemShape: [Int],
+         batchSize: Int, seed: UInt64) {
+        self.reader = reader
+        self.transformer = transformer
+        self.recordShape = recordShape
+        itemCount = itemShape.reduce(1, *)
+        self.batchSize = batchSize
+        self.seed = seed
+        free = (0..<DataLayer.prefetchCount).map { _ in Slot(items: itemShape.reduce(1, *) * batchSize, batchSize: batchSize) }
+    }
+
+    /// Starts the thread at batch `first`; the thread must not be running.
+    func start(atBatch first: Int) throws {
+        let count = try reader.count()
+        guard count > 0 else { throw DataError.databaseEmpty(path: reader.path) }
+        let position = Int((UInt64(first) % UInt64(count)) * UInt64(batchSize % count) % UInt64(count))
+        if cursor == nil { cursor = try reader.makeCursor() }
+        try cursor?.seek(toPosition: position)
+        condition.lock()
+        free += ready
+        ready.removeAll()
+        failure = nil
+        stopRequested = false
+        running = true
+        condition.unlock()
+        let thread = Thread { [self] in run(from: first) }
+        thread.name = "crema.data"
+        thread.start()
+    }
+
+    /// Stops the thread and waits for it to finish the batch it is on.
+    func stop() {
+        condition.lock()
+        stopRequested = true
+        condition.broadcast()
+        while running { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Hands the next batch to `body`, waiting for it if needed.
+    func take(_ body: (UnsafePointer<Float>, UnsafePointer<Float>) -> Void) throws {
+        condition.lock()
+        while ready.isEmpty {
+            if let failure {
+                condition.unlock()
+                throw failure
+            }
+            if !running {
+                condition.unlock()
+                throw DataError.badRecord(database: reader.path, key: nil, problem: "the data thread is not running")
+            }
+            condition.wait()
+        }
+        let slot = ready.removeFirst()
+        condition.unlock()
+        defer {
+            condition.lock()
+            free.append(slot)
+            condition.broadcast()
+            condition.unlock()
+        }
+        if let error = slot.error {
+            condition.lock()
+            failure = error
+            condition.unlock()
+            throw error
+        }
+        body(slot.data, slot.labels)
+    }
+
+    private func run(from first: Int) {
+        var batch = first
+        while true {
+            condition.lock()
+            while free.isEmpty && !stopRequested { condition.wait() }
+            if stopRequested {
+                running = false
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let slot = free.removeLast()
+            condition.unlock()
+
+            slot.batch = batch
+            slot.error = nil
+            do {
+                try fill(slot, batch: batch)
+            } catch {
+                slot.error = error
+            }
+
+            condition.lock()
+            ready.append(slot)
+            let failed = slot.error != nil
+            if failed { running = false }
+            condition.broadcast()
+            condition.unlock()
+            if failed { return }
+            batch += 1
+        }
+    }
+
+    /// Reads the batch's records in cursor order, then parses and transforms them in parallel,
+    /// each with its own generator forked in item order from the batch's generator.
+    private func fill(_ slot: Slot, batch: Int) throws {
+        guard let cursor else { throw DataError.badRecord(database: reader.path, key: nil, problem: "no cursor") }
+        var entries: [LMDBEntry] = []
+        entries.reserveCapacity(batchSize)
+        for _ in 0..<batchSize { entries.append(try cursor.next()) }
+
+        var batchRandom = RandomGenerator(seed: seed ^ (UInt64(batch) &* 0x9E37_79B9_7F4A_7C15))
+        var generators = (0..<batchSize).map { _ in batchRandom.fork() }
+        var errors = [DataError?](repeating: nil, count: batchSize)
+        let path = reader.path
+        let (data, labels, itemCount, recordShape, transformer) = (slot.data, slot.labels, itemCount, recordShape, transformer)
+
+        generators.withUnsafeMutableBufferPointer { rngs in
+            errors.withUnsafeMutableBufferPointer { errs in
+                Parallel.forEach(batchSize, work: batchSize * (itemCount + 4096)) { i in
+                    do {
+                        let datum = try Caffe_Datum(record: entries[i].value)
+                        guard datum.shape == recordShape else {
+                            throw DataError.badRecord(database: nil, key: nil,
+                                                      problem: "is \(shapeText(datum.shape)) but the first record is \(shapeText(recordShape)); every record must have the same size")
+                        }
+                        guard datum.label >= 0 else {
+                            throw DataError.badRecord(database: nil, key: nil, problem: "has label \(datum.label); labels must be 0 or more")
+                        }
+                        try transformer.transform(datum, into: data + i * itemCount, random: &rngs[i])
+                        labels[i] = Float(datum.label)
+                    } catch let error as DataError {
+                        errs[i] = error.located(database: path, key: entries[i].keyText)
+                    } catch {
+                        errs[i] = .badRecord(database: path, key: entries[i].keyText, problem: "\(error)")
+                    }
+                }
+            }
+        }
+        if let error = errors.lazy.compactMap({ $0 }).first { throw error }
+    }
+}

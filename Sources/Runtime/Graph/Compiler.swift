@@ -1,0 +1,138 @@
+import NetDSL
+
+/// Turns a spec into a runnable graph for one phase.
+public enum Compiler {
+    /// Filters by phase, names every input and output, inserts splits where one blob feeds
+    /// several layers that send gradients back, builds the kernels, and infers every shape.
+    /// Parameters come from `store`, so compiling TRAIN and TEST with one store shares them.
+    public static func compile(_ spec: NetSpec, for phase: Phase, store: ParameterStore,
+                               seed: UInt64 = 1701) throws -> Graph {
+        let resolved = try spec.resolved(for: phase)
+        var random = RandomGenerator(seed: seed)
+        // Only TRAIN graphs run backward, so only they need splits.
+        let specs = phase == .train
+            ? insertSplits(resolved.layers, needsGradient: gradientNeeds(resolved.layers))
+            : resolved.layers
+
+        var layers: [Layer] = []
+        var bottoms: [[Tensor]] = []
+        var tops: [[Tensor]] = []
+        var current: [String: Tensor] = [:]
+
+        for spec in specs {
+            let layer = try LayerFactory.make(spec, phase: phase, random: &random)
+            let ins = try spec.bottoms.map { name in
+                guard let t = current[name] else { throw LayerError(spec, "reads blob '\(name)', which no earlier layer produces") }
+                return t
+            }
+            var outs: [Tensor] = []
+            for top in spec.tops {
+                if spec.bottoms.contains(top), let t = current[top] {
+                    outs.append(t)
+                } else {
+                    let t = Tensor()
+                    outs.append(t)
+                    current[top] = t
+                }
+            }
+            try layer.setUp(bottoms: ins, tops: outs, store: store)
+            try layer.reshape(bottoms: ins, tops: outs)
+            layers.append(layer)
+            bottoms.append(ins)
+            tops.append(outs)
+        }
+
+        // Which layers send gradients back, and to which inputs: a blob needs a gradient when a
+        // layer with learnable parameters (or one fed by such a blob) produced it.
+        var needsGradient: Set<ObjectIdentifier> = []
+        var propagateDown: [[Bool]] = []
+        var runsBackward: [Bool] = []
+        for (i, layer) in layers.enumerated() {
+            let down = bottoms[i].map { needsGradient.contains(ObjectIdentifier($0)) }
+            let learns = layer.parameters.indices.contains { layer.spec.param($0).lrMult != 0 }
+            let backward = learns || down.contains(true)
+            if backward { for t in tops[i] { needsGradient.insert(ObjectIdentifier(t)) } }
+            propagateDown.append(down)
+            runsBackward.append(backward && phase == .train)
+        }
+
+        // Outputs: blobs that no layer reads after their last writer (Caffe's net outputs).
+        var outputs: [Graph.Output] = []
+        var lastWriter: [ObjectIdentifier: (layer: Int, slot: Int)] = [:]
+        for i in layers.indices { for (k, t) in tops[i].enumerated() { lastWriter[ObjectIdentifier(t)] = (i, k) } }
+        var seen: Set<ObjectIdentifier> = []
+        for i in layers.indices where !layers[i].spec.kind.isSource {
+            for t in tops[i] {
+                let id = ObjectIdentifier(t)
+                guard let w = lastWriter[id], w.layer == i, !seen.contains(id) else { continue }
+                if bottoms[(i + 1)...].contains(where: { $0.contains { $0 === t } }) { continue }
+                seen.insert(id)
+                let spec = layers[i].spec
+                let weight = w.slot == 0 ? (spec.lossWeight ?? spec.kind.defaultLossWeight) : 0
+                outputs.append(.init(name: spec.tops[w.slot], tensor: t, lossWeight: weight))
+            }
+        }
+
+        return Graph(name: resolved.name, phase: phase, layers: layers, bottoms: bottoms, tops: tops,
+                     propagateDown: propagateDown, runsBackward: runsBackward, blobs: current,
+                     outputs: outputs, store: store)
+    }
+
+    /// For each layer, whether its outputs will carry gradients (it learns, or its inputs do).
+    private static func gradientNeeds(_ specs: [LayerSpec]) -> [String: Bool] {
+        var needs: [String: Bool] = [:]
+        for spec in specs {
+            let learns: Bool
+            switch spec.kind {
+            case .convolution, .innerProduct:
+                learns = spec.params.isEmpty || spec.params.contains { $0.lrMult != 0 }
+            default: learns = false
+            }
+            let fromInputs = spec.bottoms.contains { needs[$0] ?? false }
+            for top in spec.tops { needs[top] = learns || fromInputs || (needs[top] ?? false) }
+        }
+        return needs
+    }
+
+    /// Caffe's insert_splits: where one version of a blob that carries gradients feeds several
+    /// layers, a Split layer gives each reader its own gradient, summed on the way back.
+    static func insertSplits(_ specs: [LayerSpec], needsGradient: [String: Bool]) -> [LayerSpec] {
+        // Readers of each blob version: version = (name, index of the layer that wrote it).
+        var writer: [String: Int] = [:]
+        var readers: [String: [(layer: Int, slot: Int)]] = [:]
+        func key(_ name: String, _ w: Int) -> String { "\(name)@\(w)" }
+        for (i, spec) in specs.enumerated() {
+            for (slot, b) in spec.bottoms.enumerated() {
+                readers[key(b, writer[b] ?? -1), default: []].append((i, slot))
+            }
+            for t in spec.tops { writer[t] = i }
+        }
+        var result = specs
+        var inserts: [(after: Int, split: LayerSpec)] = []
+        for (versionKey, list) in readers where list.count > 1 {
+            let parts = versionKey.split(separator: "@")
+            let name = String(parts[0])
+            let w = Int(parts[1]) ?? -1
+            guard needsGradient[name] ?? false, w >= 0 else { continue }
+            // An in-place reader then works on its own split output (which, as in Caffe, shares
+            // the data of the blob it splits).
+            var splitTops: [String] = []
+            for (j, r) in list.enumerated() {
+                let top = "\(name)_\(specs[w].name)_\(j)_split"
+                splitTops.append(top)
+                result[r.layer].bottoms[r.slot] = top
+                if result[r.layer].tops.contains(name) && specs[r.layer].kind.runsInPlace {
+                    if let t = result[r.layer].tops.firstIndex(of: name) { result[r.layer].tops[t] = top }
+                }
+            }
+            let split = LayerSpec(name: "\(name)_\(specs[w].name)_split", kind: .split,
+                                  bottoms: [name], tops: splitTops, phase: specs[w].phase,
+                                  location: specs[w].location)
+            inserts.append((w, split))
+        }
+        for insert in inserts.sorted(by: { $0.after > $1.after }) {
+            result.insert(insert.split, at: insert.after + 1)
+        }
+        return result
+    }
+}

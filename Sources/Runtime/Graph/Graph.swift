@@ -1,0 +1,102 @@
+import Dispatch
+import NetDSL
+
+/// A net compiled for one phase: layers in order, the tensors between them, and which
+/// gradients backward must compute. TRAIN and TEST graphs of a model share one ParameterStore.
+public final class Graph {
+    public let name: String
+    public let phase: Phase
+    /// The layers as run, splits included.
+    public let layers: [Layer]
+    let bottoms: [[Tensor]]
+    let tops: [[Tensor]]
+    let propagateDown: [[Bool]]
+    let runsBackward: [Bool]
+    /// Every blob by name (the latest version, for blobs rewritten in place).
+    public let blobs: [String: Tensor]
+    /// Blobs no layer reads: what Caffe prints as the net's outputs, with their loss weights.
+    public let outputs: [Output]
+    /// (tensor, weight) for every output that counts towards the loss.
+    let losses: [(Tensor, Float)]
+    public let store: ParameterStore
+
+    public struct Output {
+        public let name: String
+        public let tensor: Tensor
+        public let lossWeight: Float
+    }
+
+    init(name: String, phase: Phase, layers: [Layer], bottoms: [[Tensor]], tops: [[Tensor]],
+         propagateDown: [[Bool]], runsBackward: [Bool], blobs: [String: Tensor], outputs: [Output],
+         store: ParameterStore) {
+        self.name = name
+        self.phase = phase
+        self.layers = layers
+        self.bottoms = bottoms
+        self.tops = tops
+        self.propagateDown = propagateDown
+        self.runsBackward = runsBackward
+        self.blobs = blobs
+        self.outputs = outputs
+        self.losses = outputs.filter { $0.lossWeight != 0 }.map { ($0.tensor, $0.lossWeight) }
+        self.store = store
+    }
+
+    /// The layer named `name`, if the graph has one.
+    public func layer(named name: String) -> Layer? { layers.first { $0.spec.name == name } }
+
+    /// The inputs and outputs of layer `index`.
+    public func io(ofLayer index: Int) -> (bottoms: [Tensor], tops: [Tensor]) { (bottoms[index], tops[index]) }
+
+    /// The first Data layer, whose position a snapshot records.
+    public var dataLayer: DataLayer? { layers.lazy.compactMap { $0 as? DataLayer }.first }
+
+    /// Runs every layer forward and returns the weighted loss.
+    @discardableResult
+    public func forward() throws -> Float {
+        for i in layers.indices {
+            try layers[i].forward(bottoms: bottoms[i], tops: tops[i])
+        }
+        return loss
+    }
+
+    /// The weighted loss of the last forward pass.
+    public var loss: Float {
+        var total: Float = 0
+        for (t, w) in losses {
+            for i in 0..<t.count { total += t.data[i] * w }
+        }
+        return total
+    }
+
+    /// Sends gradients back from the loss outputs; parameter gradients accumulate.
+    public func backward() {
+        for (t, w) in losses {
+            for i in 0..<t.count { t.diff[i] = w }
+        }
+        for i in layers.indices.reversed() where runsBackward[i] {
+            layers[i].backward(tops: tops[i], propagateDown: propagateDown[i], bottoms: bottoms[i])
+        }
+    }
+
+    /// Backward with each layer's time reported (for `experiments time`), in milliseconds.
+    public func backwardTimed(_ report: (Int, Double) -> Void) {
+        for (t, w) in losses {
+            for i in 0..<t.count { t.diff[i] = w }
+        }
+        for i in layers.indices.reversed() {
+            let start = DispatchTime.now().uptimeNanoseconds
+            if runsBackward[i] {
+                layers[i].backward(tops: tops[i], propagateDown: propagateDown[i], bottoms: bottoms[i])
+            }
+            report(i, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+    }
+
+    /// Resizes every blob after an input changed shape (e.g. a new batch size).
+    public func reshape() throws {
+        for i in layers.indices {
+            try layers[i].reshape(bottoms: bottoms[i], tops: tops[i])
+        }
+    }
+}

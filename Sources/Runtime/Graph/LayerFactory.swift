@@ -1,0 +1,27 @@
+import NetDSL
+
+/// Builds the kernel for a layer spec. The switch is exhaustive: a layer kind without a kernel
+/// does not compile.
+enum LayerFactory {
+    static func make(_ spec: LayerSpec, phase: Phase, random: inout RandomGenerator) throws -> Layer {
+        switch spec.kind {
+        case .data(let p): return try DataLayer(spec: spec, params: p, phase: phase, seed: random.next())
+        case .input(let p): return InputLayer(spec: spec, params: p)
+        case .convolution(let p): return ConvolutionLayer(spec: spec, params: p)
+        case .innerProduct(let p): return InnerProductLayer(spec: spec, params: p)
+        case .relu(let p): return ReLULayer(spec: spec, params: p)
+        case .pooling(let p): return PoolingLayer(spec: spec, params: p)
+        case .lrn(let p): return LRNLayer(spec: spec, params: p)
+        case .dropout(let p): return DropoutLayer(spec: spec, params: p, phase: phase, random: random.fork())
+        case .softmax(let p): return SoftmaxLayer(spec: spec, params: p)
+        case .softmaxWithLoss(let p): return SoftmaxWithLossLayer(spec: spec, params: p)
+        case .accuracy(let p): return AccuracyLayer(spec: spec, params: p)
+        case .concat(let p): return ConcatLayer(spec: spec, params: p)
+        case .eltwise(let p): return EltwiseLayer(spec: spec, params: p)
+        case .flatten(let p): return FlattenLayer(spec: spec, params: p)
+        case .sigmoid: return SigmoidLayer(spec: spec)
+        case .tanh: return TanHLayer(spec: spec)
+        case .split: return SplitLayer(spec: spec)
+        }
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+import NetDSL
+
+/// Caffe's Convolution: NCHW input, weights `numOutput x (C / group) x kernelH x kernelW`, and
+/// an optional bias per output channel; computed per image and group as im2col then one matrix
+/// product, as Caffe does.
+///
+/// Large batches are split over the cores by image, each worker with its own column buffer
+/// and single-threaded BLAS calls; small ones run in order with OpenBLAS's own threads.
+final class ConvolutionLayer: Layer {
+    let spec: LayerSpec
+    let params: ConvolutionParams
+    private(set) var parameters: [Tensor] = []
+    /// Multiply-adds per forward pass below which images are processed in order.
+    var minimumParallelWork = 1 << 22
+
+    private var channels = 0
+    private var geometry: ConvGeometry?
+    /// One column buffer per worker, reused between calls.
+    private var columns: [Buffer] = []
+    /// Per-worker weight and bias gradients (worker 0 writes straight into the parameters).
+    private var weightScratch: [Buffer] = []
+    private var biasScratch: [Buffer] = []
+    private let ones = Buffer(capacity: 1)
+    private var onesCount = 0
+
+    init(spec: LayerSpec, params: ConvolutionParams) {
+        self.spec = spec
+        self.params = params
+    }
+
+    private var weights: Tensor { parameters[0] }
+    private var bias: Tensor? { params.biasTerm ? parameters[1] : nil }
+
+    func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {
+        guard bottoms.count == 1, tops.count == 1 else {
+            throw LayerError(spec, "takes one input and one output, not \(bottoms.count) and \(tops.count)")
+        }
+        let p = params
+        guard p.numOutput > 0 else { throw LayerError(spec, "num_output is \(p.numOutput); it must be positive") }
+        guard p.kernelH > 0, p.kernelW > 0 else {
+            throw LayerError(spec, "kernel \(p.kernelH)x\(p.kernelW) must be positive in both dimensions")
+        }
+        guard p.strideH > 0, p.strideW > 0 else {
+            throw LayerError(spec, "stride \(p.strideH)x\(p.strideW) must be positive in both dimensions")
+        }
+        guard p.padH >= 0, p.padW >= 0 else {
+            throw LayerError(spec, "pad \(p.padH)x\(p.padW) must not be negative")
+        }
+        guard p.group > 0 else { throw LayerError(spec, "group is \(p.group); it must be positive") }
+        guard p.numOutput % p.group == 0 else {
+            throw LayerError(spec, "num_output \(p.numOutput) is not divisible by group \(p.group)")
+        }
+        let shape = bottoms[0].shape
+        guard shape.count == 4 else {
+            throw LayerError(spec, "input is \(shapeText(shape)) but convolution needs 4 axes (num x channels x height x width)")
+        }
+        guard shape[1] % p.group == 0 else {
+            throw LayerError(spec, "input has \(shape[1]) channels, which is not divisible by group \(p.group)")
+        }
+        channels = shape[1]
+        let w = try store.parameter(for: spec, index: 0, shape: [p.numOutput, channels / p.group, p.kernelH, p.kernelW],
+                                    filler: p.weightFiller)
+        parameters = [w]
+        if p.biasTerm {
+            parameters.append(try store.parameter(for: spec, index: 1, shape: [p.numOutput], filler: p.biasFiller))
+        }
+    }
+
+    func reshape(bottoms: [Tensor], tops: [Tensor]) throws {
+        let bottom = bottoms[0], top = tops[0]
+        let shape = bottom.shape
+        guard top !== bottom else { throw LayerError(spec, "cannot run in place; give it its own output") }
+        guard shape.count == 4 else {
+            throw LayerError(spec, "input is \(shapeText(shape)) but convolution needs 4 axes (num x channels x height x width)")
+        }
+        guard shape[1] == channels else {
+            throw LayerError(spec, "input has \(shape[1]) channels but the weights were made for \(channels)")
+        }
+        let p = params
+        guard shape[2] + 2 * p.padH >= p.kernelH, shape[3] + 2 * p.padW >= p.kernelW else {
+            throw LayerError(spec, "kernel \(p.kernelH)x\(p.kernelW) is larger than the input \(shapeText(shape)) with padding \(p.padH)x\(p.padW); use a smaller kernel, more padding or a larger input")
+        }
+        let g = ConvGeometry(channels: channels, height: shape[2], width: shape[3], kernelH: p.kernelH, kernelW: p.kernelW,
+                             padH: p.padH, padW: p.padW, strideH: p.strideH, strideW: p.strideW)
+        geometry = g
+        top.reshape([shape[0], p.numOutput, g.outH, g.outW])
+        if onesCount != g.outSpatial {
+            ones.reserve(g.outSpatial)
+            ones.pointer.update(repeating: 1, count: g.outSpatial)
+            onesCount = g.outSpatial
+        }
+    }
+
+    // MARK: - Work split
+
+    private func workerCount(images: Int, geometry g: ConvGeometry) -> Int {
+        let work = images * params.numOutput * (g.columnRows / params.group) * g.outSpatial
+        guard Parallel.threads > 1, images > 1, work >= minimumParallelWork else { return 1 }
+        return min(Parallel.threads, images)
+    }
+
+    private func grow(_ buffers: inout [Buffer], count: Int, capacity: Int) {
+        while buffers.count < count { buffers.append(Buffer(capacity: capacity)) }
+        for b in buffers.prefix(count) { b.reserve(capacity) }
+    }
+
+    /// Calls `body(worker, images)` over contiguous image ranges, one per worker, in parallel
+    /// when there is more than one worker.
+    private func split(images: Int, workers: Int, _ body: (Int, Range<Int>) -> Void) {
+        guard workers > 1 else {
+            body(0, 0..<images)
+            return
+        }
+        let size = (images + workers - 1) / workers
+        SingleThreadedBLAS.run {
+            Parallel.forEach(workers, work: Int.max) { w in
+                let range = (w * size)..<min(images, (w + 1) * size)
+                if !range.isEmpty { body(w, range) }
+            }
+        }
+    }
+
+    // MARK: - Forward
+
+    func forward(bottoms: [Tensor], tops: [Tensor]) throws {
+        guard let g = geometry else { throw LayerError(spec, "forward ran before reshape") }
+        let bottom = bottoms[0], top = tops[0]
+        let images = bottom.num
+        let workers = workerCount(images: images, geometry: g)
+        if !g.isPointwise { grow(&columns, count: workers, capacity: g.columnCount) }
+        let cols = columns.prefix(workers).map { $0.pointer }
+        let x = bottom.data, y = top.data
+        let w = weights.data
+        let b = bias?.data
+        let ones = ones.pointer
+        let groups = params.group
+        let outPerGroup = params.numOutput / groups
+        let kdim = g.columnRows / groups
+        let spatial = g.outSpatial
+        let inCount = g.imageCount, outCount = params.numOutput * spatial
+        let numOutput = params.numOutput
+
+        split(images: images, workers: workers) { worker, range in
+            for n in range {
+                let image = x + n * inCount
+                let col: UnsafePointer<Float>
+                if g.isPointwise {
+                    col = UnsafePointer(image)
+                } else {
+                    g.im2col(image, cols[worker])
+                    col = UnsafePointer(cols[worker])
+                }
+                let out = y + n * outCount
+                for gi in 0..<groups {
+                    BLAS.gemm(transA: false, transB: false, m: outPerGroup, n: spatial, k: kdim, alpha: 1,
+                              a: w + gi * outPerGroup * kdim, b: col + gi * kdim * spatial, beta: 0,
+                              c: out + gi * outPerGroup * spatial)
+                }
+                if let b {
+                    BLAS.gemm(transA: false, transB: false, m: numOutput, n: spatial, k: 1, alpha: 1,
+                              a: b, b: ones, beta: 1, c: out)
+                }
+            }
+        }
+    }
+
+    // MARK: - Backward
+
+    func backward(tops: [Tensor], propagateDown: [Bool], bottoms: [Tensor]) {
+        guard let g = geometry else { return }
+        let bottom = bottoms[0], top = tops[0]
+        let images = bottom.num
+        let workers = workerCount(images: images, geometry: g)
+        let propagate = propagateDown.first ?? false
+        if !g.isPointwise { grow(&columns, count: workers, capacity: g.columnCount) }
+        let cols = columns.prefix(workers).map { $0.pointer }
+        grow(&weightScratch, count: workers - 1, capacity: weights.count)
+        let weightDiffs = [weights.diff] + weightScratch.prefix(workers - 1).map { $0.pointer }
+        var biasDiffs: [UnsafeMutablePointer<Float>] = []
+        if let bias {
+            grow(&biasScratch, count: workers - 1, capacity: bias.count)
+            biasDiffs = [bias.diff] + biasScratch.prefix(workers - 1).map { $0.pointer }
+        }
+        for p in weightDiffs.dropFirst() { p.update(repeating: 0, count: weights.count) }
+        for p in biasDiffs.dropFirst() { p.update(repeating: 0, count: params.numOutput) }
+
+        let x = bottom.data, dx = bottom.diff, dy = top.diff
+        let w = weights.data
+        let ones = ones.pointer
+        let groups = params.group
+        let outPerGroup = params.numOutput / groups
+        let kdim = g.columnRows / groups
+        let spatial = g.outSpatial
+        let inCount = g.imageCount, outCount = params.numOutput * spatial
+        let numOutput = params.numOutput
+        let hasBias = !biasDiffs.isEmpty
+
+        split(images: images, workers: workers) { worker, range in
+            let dw = weightDiffs[worker]
+            for n in range {
+                let topDiff = dy + n * outCount
+                if hasBias {
+                    BLAS.gemv(trans: false, m: numOutput, n: spatial, alpha: 1, a: topDiff, x: ones, beta: 1,
+                              y: biasDiffs[worker])
+                }
+                let image = x + n * inCount
+                let col: UnsafeMutablePointer<Float>
+                if g.isPointwise {
+                    col = image
+                } else {
+                    col = cols[worker]
+                    g.im2col(image, col)
+                }
+                for gi in 0..<groups {
+                    BLAS.gemm(transA: false, transB: true, m: outPerGroup, n: kdim, k: spatial, alpha: 1,
+                              a: topDiff + gi * outPerGroup * spatial, b: col + gi * kdim * spatial, beta: 1,
+                              c: dw + gi * outPerGroup * kdim)
+                }
+                guard propagate else { continue }
+                // The column buffer is free again: it takes the gradient of the columns.
+                let colDiff = g.isPointwise ? dx + n * inCount : cols[worker]
+                for gi in 0..<groups {
+                    BLAS.gemm(transA: true, transB: false, m: kdim, n: spatial, k: outPerGroup, alpha: 1,
+                              a: w + gi * outPerGroup * kdim, b: topDiff + gi * outPerGroup * spatial, beta: 0,
+                              c: colDiff + gi * kdim * spatial)
+                }
+                if !g.isPointwise { g.col2im(colDiff, dx + n * inCount) }
+            }
+        }
+        for p in weightDiffs.dropFirst() { BLAS.axpy(weights.count, 1, p, weights.diff) }
+        if hasBias, let bias {
+            for p in biasDiffs.dropFirst() { BLAS.axpy(bias.count, 1, p, bias.diff) }
+        }
+    }
+}
+
+/// Holds OpenBLAS to one thread while layers call it from several threads of their own, so
+/// the two kinds of threads do not compete for the cores; nested and concurrent users share
+/// one hold and the last to leave restores the setting.
+enum SingleThreadedBLAS {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var holders = 0
+    nonisolated(unsafe) private static var saved = 1
+
+    static func run(_ body: () -> Void) {
+        lock.lock()
+        if holders == 0 {
+            saved = BLAS.threads
+            if saved != 1 { BLAS.threads = 1 }
+        }
+        holders += 1
+        lock.unlock()
+        defer {
+            lock.lock()
+            holders -= 1
+            if holders == 0, saved != 1 { BLAS.threads = saved }
+            lock.unlock()
+        }
+        body()
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import NetDSL
+
+/// Caffe's Sigmoid, computed as 0.5 * tanh(0.5 x) + 0.5 (stable for large |x|). Backward reads
+/// only the output, so it also works in place.
+final class SigmoidLayer: Layer {
+    let spec: LayerSpec
+
+    init(spec: LayerSpec) { self.spec = spec }
+
+    func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {
+        guard bottoms.count == 1, tops.count == 1 else {
+            throw LayerError(spec, "takes one input and one output, not \(bottoms.count) and \(tops.count)")
+        }
+    }
+
+    func reshape(bottoms: [Tensor], tops: [Tensor]) throws {
+        if tops[0] !== bottoms[0] { tops[0].reshape(like: bottoms[0]) }
+    }
+
+    func forward(bottoms: [Tensor], tops: [Tensor]) throws {
+        let x = bottoms[0].data, y = tops[0].data
+        Parallel.forEachChunk(bottoms[0].count, grain: 8_192) { r in
+            for i in r { y[i] = 0.5 * tanhf(0.5 * x[i]) + 0.5 }
+        }
+    }
+
+    func backward(tops: [Tensor], propagateDown: [Bool], bottoms: [Tensor]) {
+        guard propagateDown.first == true else { return }
+        let y = tops[0].data, dy = tops[0].diff, dx = bottoms[0].diff
+        Parallel.forEachChunk(tops[0].count) { r in
+            for i in r {
+                let s = y[i]
+                dx[i] = dy[i] * s * (1 - s)
+            }
+        }
+    }
+}

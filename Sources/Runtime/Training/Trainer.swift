@@ -1,0 +1,205 @@
+import Foundation
+import NetDSL
+
+/// Caffe's Solver::Solve: forward/backward, update, display, periodic tests and snapshots.
+public final class Trainer {
+    public let spec: NetSpec
+    public let plan: SolverPlan
+    public let store: ParameterStore
+    public let trainGraph: Graph
+    /// Nil when the net has no TEST phase data (testing is then skipped).
+    public let testGraph: Graph?
+    public let solver: Solver
+    public private(set) var iteration = 0
+    weak var observer: TrainingObserver?
+    /// Checked between iterations; returning true ends the run after a snapshot.
+    public var shouldStop: () -> Bool = { false }
+    /// Writes a snapshot of the weights at an iteration; returns the file written.
+    public var snapshotter: ((Trainer) throws -> URL)?
+
+    private var smoothed: [Float] = []
+    private var best: [String: TrainingSummary.BestValue] = [:]
+    private var lastTest: [String: Double] = [:]
+
+    public init(spec: NetSpec, plan: SolverPlan, seed: UInt64, observer: TrainingObserver?) throws {
+        self.spec = spec
+        self.plan = plan
+        self.observer = observer
+        try LearningRate.validate(plan)
+        store = ParameterStore(seed: seed)
+        observer?.log("Initializing solver from parameters:\n\(plan.caffeText)", source: "solver.cpp:45")
+        observer?.log("Creating training net from recipe \(spec.name)", source: "solver.cpp:102")
+        trainGraph = try Compiler.compile(spec, for: .train, store: store, seed: seed &+ 1)
+        if plan.testIterations > 0, spec.layers(in: .test).contains(where: { $0.kind.isSource }) {
+            observer?.log("Creating test net (#0) specified by recipe \(spec.name)", source: "solver.cpp:190")
+            testGraph = try Compiler.compile(spec, for: .test, store: store, seed: seed &+ 2)
+        } else {
+            testGraph = nil
+        }
+        solver = try Solver(plan: plan, parameters: store.parameters)
+        observer?.log("Solver scaffolding done.", source: "solver.cpp:57")
+    }
+
+    /// Images in one training batch (the TRAIN data blob's first dimension).
+    public var trainBatchSize: Int { trainGraph.blobs["data"]?.num ?? 1 }
+
+    /// Trains from the current iteration to the plan's last, testing and snapshotting on the
+    /// way, and always testing and snapshotting at the end.
+    public func run() throws -> TrainingSummary {
+        observer?.log("Solving \(spec.name)", source: "solver.cpp:289")
+        observer?.log("Learning Rate Policy: \(plan.lrPolicy.rawValue)", source: "solver.cpp:290")
+        let start = Date()
+        let startIteration = iteration
+        var weights: URL?
+        var lastLoss: Float?
+        var lastTested = -1
+        var windowStart = Date()
+        var windowIteration = iteration
+
+        while iteration < plan.iterations {
+            if plan.testEvery > 0, iteration % plan.testEvery == 0, iteration > 0 || plan.testAtStart {
+                try test()
+                lastTested = iteration
+            }
+            if shouldStop() { break }
+
+            solver.zeroGradients()
+            var loss: Float = 0
+            for _ in 0..<plan.iterSize {
+                loss += try trainGraph.forward()
+                trainGraph.backward()
+            }
+            loss /= Float(plan.iterSize)
+            guard loss.isFinite else { throw TrainingError.nonFinite(iteration: iteration, detail: firstNonFinite()) }
+            let average = smooth(loss)
+            lastLoss = average
+
+            if plan.display > 0, iteration % plan.display == 0 {
+                let now = Date()
+                let elapsed = now.timeIntervalSince(windowStart)
+                let done = iteration - windowIteration
+                let rate = done > 0 && elapsed > 0 ? Double(done) / elapsed : 0
+                let perK = rate > 0 ? Double(plan.display) / rate : 0
+                observer?.log(String(format: "Iteration %d (%g iter/s, %.3fs/%d iters), loss = %g",
+                                     iteration, rate, perK, plan.display, average), source: "solver.cpp:218")
+                observer?.metric(iteration: iteration, phase: .train, name: "loss", value: Double(average))
+                for (k, out) in trainGraph.outputs.enumerated() {
+                    for (j, v) in (0..<out.tensor.count).map({ out.tensor.data[$0] }).enumerated() {
+                        let lossText = out.lossWeight != 0 ? String(format: " (* %g = %g loss)", out.lossWeight, out.lossWeight * v) : ""
+                        observer?.log("    Train net output #\(k + j): \(out.name) = \(format(v))\(lossText)", source: "solver.cpp:237")
+                    }
+                }
+                windowStart = now
+                windowIteration = iteration
+            }
+            let rate = solver.learningRate(at: iteration)
+            if plan.display > 0, iteration % plan.display == 0 {
+                observer?.log("Iteration \(iteration), lr = \(format(rate))", source: "sgd_solver.cpp:138")
+                observer?.metric(iteration: iteration, phase: .train, name: "lr", value: Double(rate))
+            }
+            solver.step(iteration: iteration)
+            iteration += 1
+
+            let elapsed = Date().timeIntervalSince(start)
+            let images = Double((iteration - startIteration) * trainBatchSize * plan.iterSize)
+            observer?.progress(iteration: iteration, of: plan.iterations, loss: average,
+                               imagesPerSecond: elapsed > 0 ? images / elapsed : 0)
+
+            if plan.snapshotEvery > 0, iteration % plan.snapshotEvery == 0, iteration < plan.iterations {
+                weights = try snapshot()
+            }
+        }
+
+        // Caffe's run ends with a snapshot and a test pass; ours does whatever the intervals.
+        weights = try snapshot() ?? weights
+        if lastTested != iteration, testGraph != nil { try test() }
+        let seconds = Date().timeIntervalSince(start)
+        if shouldStop() && iteration < plan.iterations {
+            observer?.log("Optimization stopped early at iteration \(iteration).", source: "solver.cpp:327")
+        } else {
+            observer?.log("Optimization Done.", source: "caffe.cpp:259")
+        }
+        let images = Double((iteration - startIteration) * trainBatchSize * plan.iterSize)
+        return TrainingSummary(iterations: iteration, seconds: seconds,
+                               imagesPerSecond: seconds > 0 ? images / seconds : 0,
+                               finalLoss: lastLoss, finalTest: lastTest, bestTest: best,
+                               weights: weights?.path)
+    }
+
+    /// Caffe's Solver::Test: `testIterations` batches through the TEST graph, each output averaged.
+    @discardableResult
+    public func test() throws -> [String: Double] {
+        guard let testGraph else { return [:] }
+        observer?.log("Iteration \(iteration), Testing net (#0)", source: "solver.cpp:347")
+        var sums: [[Double]] = testGraph.outputs.map { Array(repeating: 0, count: $0.tensor.count) }
+        for _ in 0..<plan.testIterations {
+            try testGraph.forward()
+            for (k, out) in testGraph.outputs.enumerated() {
+                for j in 0..<out.tensor.count { sums[k][j] += Double(out.tensor.data[j]) }
+            }
+        }
+        var results: [String: Double] = [:]
+        var index = 0
+        for (k, out) in testGraph.outputs.enumerated() {
+            for j in 0..<out.tensor.count {
+                let mean = sums[k][j] / Double(max(plan.testIterations, 1))
+                let lossText = out.lossWeight != 0
+                    ? String(format: " (* %g = %g loss)", out.lossWeight, Double(out.lossWeight) * mean) : ""
+                observer?.log("    Test net output #\(index): \(out.name) = \(format(Float(mean)))\(lossText)", source: "solver.cpp:414")
+                let name = out.tensor.count > 1 ? "\(out.name)[\(j)]" : out.name
+                results[name] = mean
+                observer?.metric(iteration: iteration, phase: .test, name: name, value: mean)
+                let better: Bool
+                if let b = best[name] {
+                    better = out.lossWeight != 0 || name.contains("loss") ? mean < b.value : mean > b.value
+                } else {
+                    better = true
+                }
+                if better { best[name] = .init(value: mean, iteration: iteration) }
+                index += 1
+            }
+        }
+        lastTest = results
+        return results
+    }
+
+    private func snapshot() throws -> URL? {
+        guard let snapshotter else { return nil }
+        let url = try snapshotter(self)
+        observer?.log("Snapshotting to binary proto file \(url.path)", source: "sgd_solver.cpp:284")
+        return url
+    }
+
+    private func smooth(_ loss: Float) -> Float {
+        let window = max(plan.averageLoss, 1)
+        smoothed.append(loss)
+        if smoothed.count > window { smoothed.removeFirst(smoothed.count - window) }
+        return smoothed.reduce(0, +) / Float(smoothed.count)
+    }
+
+    /// The first layer whose output holds a NaN or infinity, for the error message.
+    private func firstNonFinite() -> String {
+        for (i, layer) in trainGraph.layers.enumerated() {
+            for t in trainGraph.io(ofLayer: i).tops {
+                for j in 0..<t.count where !t.data[j].isFinite {
+                    return "first non-finite output: \(layer.spec.label), blob \(t) at index \(j)"
+                }
+            }
+        }
+        return "the loss is non-finite but every layer output is finite"
+    }
+
+    private func format(_ v: Float) -> String { String(format: "%g", v) }
+}
+
+/// Why training could not go on.
+public enum TrainingError: Error, CustomStringConvertible {
+    case nonFinite(iteration: Int, detail: String)
+
+    public var description: String {
+        switch self {
+        case .nonFinite(let iteration, let detail):
+            "the loss became NaN or infinite at iteration \(iteration) (\(detail)); lower solver.base_lr or check the data"
+        }
+    }
+}
