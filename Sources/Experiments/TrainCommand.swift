@@ -20,9 +20,28 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Write the log to the run folder only.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Continue a run from its snapshot (the .solverstate beside the .caffemodel).",
+                               valueName: "PATH.solverstate"))
+    var resume: String?
+
+    @Option(help: ArgumentHelp("Start from these weights, matched by layer name (fine-tuning).",
+                               valueName: "PATH.caffemodel"))
+    var weights: String?
+
     func run() throws {
         let (name, net, resolvedPlan, overrides) = try options.resolve()
         var plan = resolvedPlan
+        guard resume == nil || weights == nil else {
+            throw CLIError("--resume and --weights cannot be used together: a resumed run takes its weights from the snapshot")
+        }
+        // A resumed run must draw the same numbers as the run it continues.
+        let snapshot = try resume.map { try Snapshot.read(URL(fileURLWithPath: $0)) }
+        if let state = snapshot?.resume {
+            if options.seed != nil, plan.seed != Int64(bitPattern: state.seed) {
+                throw CLIError("--seed \(plan.seed) differs from the seed of the run being resumed (\(state.seed)); leave --seed out when resuming")
+            }
+            plan.seed = Int64(bitPattern: state.seed)
+        }
         if plan.seed < 0 { plan.seed = Int64(UInt32.random(in: 0...UInt32.max)) }
         configureThreads(threads)
 
@@ -30,7 +49,9 @@ struct TrainCommand: ParsableCommand {
                                    label: RunFolder.label(for: options.settings))
         let recorder = try RunRecorder(folder: folder.url, echo: !quiet)
         defer { recorder.finish() }
-        try folder.writeJSON(RunRecord(recipe: name, net: net, solver: plan, overrides: overrides), to: "recipe.json")
+        try folder.writeJSON(RunRecord(recipe: name, net: net, solver: plan, overrides: overrides,
+                                       parent: resume.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+                                       weights: weights), to: "recipe.json")
         try folder.writeJSON(EnvironmentRecord.current(), to: "environment.json")
         folder.markLatest()
         recorder.log("Run folder: \(folder.url.path)", source: "experiments.swift:1")
@@ -44,12 +65,23 @@ struct TrainCommand: ParsableCommand {
         }
         do {
             try DataPreparation.prepareMissing(for: net) { recorder.log($0, source: "prepare.swift:1") }
-            let trainer = try Trainer(spec: net, plan: plan, seed: UInt64(plan.seed), observer: recorder)
+            let trainer = try Trainer(spec: net, plan: plan, seed: UInt64(bitPattern: plan.seed),
+                                      recipeName: name, observer: recorder)
+            if let snapshot, let resume {
+                try snapshot.restore(into: trainer)
+                recorder.log("Resuming from \(resume) at iteration \(trainer.iteration)", source: "solver.cpp:464")
+            }
+            if let weights {
+                let report = try Weights.load(URL(fileURLWithPath: weights), into: trainer.trainGraph)
+                recorder.log("Copying weights from \(weights): loaded \(report.loaded.joined(separator: ", "))"
+                    + (report.skipped.isEmpty ? "" : "; skipped (not in this net): \(report.skipped.joined(separator: ", "))")
+                    + (report.initialised.isEmpty ? "" : "; newly initialised: \(report.initialised.joined(separator: ", "))"),
+                    source: "net.cpp:761")
+            }
             let prefix = URL(fileURLWithPath: plan.snapshotPrefix ?? name).lastPathComponent
             trainer.snapshotter = { trainer in
-                let url = folder.snapshots.appendingPathComponent("\(prefix)_iter_\(trainer.iteration).caffemodel")
-                try Weights.write(trainer.trainGraph, to: url)
-                return url
+                let base = folder.snapshots.appendingPathComponent("\(prefix)_iter_\(trainer.iteration)")
+                return try Snapshot.write(trainer, to: base)
             }
             let stop = StopSignal.install()
             trainer.shouldStop = { stop.requested }
@@ -82,6 +114,10 @@ struct RunRecord: Codable {
     var net: NetSpec
     var solver: SolverPlan
     var overrides: [String]
+    /// The snapshot a resumed run continues from.
+    var parent: String?
+    /// The weights a fine-tuning run started from.
+    var weights: String?
 }
 
 /// summary.json: how the run ended.

@@ -5,21 +5,14 @@ import Testing
 
 /// End to end through the command line, as a user runs it.
 @Suite(.serialized) struct TrainCommandTests {
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("crema-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"),
                    "needs Debian's dataset-fashion-mnist (sh Scripts/bootstrap.sh installs it)"))
     func leNetTrainsOnFashionMNISTAndRecordsTheRun() throws {
-        let results = try Self.temporaryDirectory()
+        try TestData.ensureFashionMNIST()
+        let results = try TestData.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: results) }
-        var command = try TrainCommand.parseAsRoot(
-            ["lenet", "--iterations", "300", "--seed", "5", "--results", results.path, "--quiet",
-             "--set", "solver.test_interval=300", "--set", "solver.display=100", "--set", "solver.snapshot=200"]) as! TrainCommand
-        try command.run()
+        try TestData.train(["lenet", "--iterations", "300", "--seed", "5", "--results", results.path, "--quiet",
+             "--set", "solver.test_interval=300", "--set", "solver.display=100", "--set", "solver.snapshot=200"])
 
         let latest = results.appendingPathComponent("lenet/latest")
         let run = latest.resolvingSymlinksInPath()
@@ -58,7 +51,7 @@ import Testing
     }
 
     @Test func caffeNetTrainsAFewIterationsOnAStandInDatabase() throws {
-        let folder = try Self.temporaryDirectory()
+        let folder = try TestData.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         // Four 3x256x256 records and a mean image: what `prepare imagenet` would give, in small.
         let db = folder.appendingPathComponent("train_lmdb").path
@@ -73,13 +66,11 @@ import Testing
         let mean = folder.appendingPathComponent("mean.binaryproto")
         try MeanFile.write(MeanImage(channels: 3, height: 256, width: 256,
                                      values: [Float](repeating: 127.5, count: 3 * 256 * 256)), to: mean)
-        var command = try TrainCommand.parseAsRoot(
-            ["caffenet", "--iterations", "2", "--results", folder.appendingPathComponent("results").path, "--quiet",
+        try TestData.train(["caffenet", "--iterations", "2", "--results", folder.appendingPathComponent("results").path, "--quiet",
              "--set", "data.train.source=\(db)", "--set", "data.test.source=\(db)",
              "--set", "data.train.mean_file=\(mean.path)", "--set", "data.test.mean_file=\(mean.path)",
              "--set", "data.train.batch_size=2", "--set", "data.test.batch_size=2",
-             "--set", "solver.test_iter=1", "--set", "solver.display=1"]) as! TrainCommand
-        try command.run()
+             "--set", "solver.test_iter=1", "--set", "solver.display=1"])
         let run = folder.appendingPathComponent("results/caffenet/latest").resolvingSymlinksInPath()
         let log = try String(contentsOf: run.appendingPathComponent("train.log"), encoding: .utf8)
         #expect(log.contains("] Iteration 1, lr = 0.01"))
@@ -94,7 +85,7 @@ import Testing
     }
 
     @Test func runFoldersNeverCollide() throws {
-        let results = try Self.temporaryDirectory()
+        let results = try TestData.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: results) }
         let date = Date()
         let a = try RunFolder(results: results, recipe: "lenet", label: "x", date: date)

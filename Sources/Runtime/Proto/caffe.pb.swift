@@ -803,6 +803,17 @@ public nonisolated struct Caffe_SolverState: Sendable {
   /// Clears the value of `currentStep`. Subsequent reads from it will return its default value.
   public mutating func clearCurrentStep() {self._currentStep = nil}
 
+  /// Crema's addition, ignored by Caffe: what an exact resume needs beyond Caffe's fields
+  /// (seed, data positions, random states), as JSON.
+  public var cremaState: Data {
+    get {_cremaState ?? Data()}
+    set {_cremaState = newValue}
+  }
+  /// Returns true if `cremaState` has been explicitly set.
+  public var hasCremaState: Bool {self._cremaState != nil}
+  /// Clears the value of `cremaState`. Subsequent reads from it will return its default value.
+  public mutating func clearCremaState() {self._cremaState = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -810,6 +821,7 @@ public nonisolated struct Caffe_SolverState: Sendable {
   fileprivate var _iter: Int32? = nil
   fileprivate var _learnedNet: String? = nil
   fileprivate var _currentStep: Int32? = nil
+  fileprivate var _cremaState: Data? = nil
 }
 
 public nonisolated struct Caffe_NetState: Sendable {
@@ -3295,7 +3307,7 @@ nonisolated extension Caffe_SolverParameter.SolverType: SwiftProtobuf._ProtoName
 
 nonisolated extension Caffe_SolverState: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SolverState"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}iter\0\u{3}learned_net\0\u{1}history\0\u{3}current_step\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}iter\0\u{3}learned_net\0\u{1}history\0\u{3}current_step\0\u{4}e\u{f}crema_state\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3307,6 +3319,7 @@ nonisolated extension Caffe_SolverState: SwiftProtobuf.Message, SwiftProtobuf._M
       case 2: try { try decoder.decodeSingularStringField(value: &self._learnedNet) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.history) }()
       case 4: try { try decoder.decodeSingularInt32Field(value: &self._currentStep) }()
+      case 1001: try { try decoder.decodeSingularBytesField(value: &self._cremaState) }()
       default: break
       }
     }
@@ -3329,6 +3342,9 @@ nonisolated extension Caffe_SolverState: SwiftProtobuf.Message, SwiftProtobuf._M
     try { if let v = self._currentStep {
       try visitor.visitSingularInt32Field(value: v, fieldNumber: 4)
     } }()
+    try { if let v = self._cremaState {
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 1001)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3337,6 +3353,7 @@ nonisolated extension Caffe_SolverState: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs._learnedNet != rhs._learnedNet {return false}
     if lhs.history != rhs.history {return false}
     if lhs._currentStep != rhs._currentStep {return false}
+    if lhs._cremaState != rhs._cremaState {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -10,6 +10,9 @@ public final class Trainer {
     /// Nil when the net has no TEST phase data (testing is then skipped).
     public let testGraph: Graph?
     public let solver: Solver
+    public let seed: UInt64
+    /// The recipe's command-line name, recorded in snapshots to catch a resume with another.
+    public var recipeName: String
     public private(set) var iteration = 0
     weak var observer: TrainingObserver?
     /// Checked between iterations; returning true ends the run after a snapshot.
@@ -21,9 +24,12 @@ public final class Trainer {
     private var best: [String: TrainingSummary.BestValue] = [:]
     private var lastTest: [String: Double] = [:]
 
-    public init(spec: NetSpec, plan: SolverPlan, seed: UInt64, observer: TrainingObserver?) throws {
+    public init(spec: NetSpec, plan: SolverPlan, seed: UInt64, recipeName: String = "",
+                observer: TrainingObserver?) throws {
         self.spec = spec
         self.plan = plan
+        self.seed = seed
+        self.recipeName = recipeName.isEmpty ? spec.name.lowercased() : recipeName
         self.observer = observer
         try LearningRate.validate(plan)
         store = ParameterStore(seed: seed)
@@ -163,6 +169,46 @@ public final class Trainer {
         return results
     }
 
+    /// Everything beyond weights and solver history that the next iteration depends on.
+    public func captureState() -> ResumeState {
+        var batches: [String: Int] = [:]
+        var random: [String: RandomGenerator] = [:]
+        for graph in [trainGraph, testGraph].compactMap({ $0 }) {
+            for layer in graph.layers {
+                let key = "\(graph.phase.rawValue)/\(layer.spec.name)"
+                if let data = layer as? DataLayer { batches[key] = data.batchesServed }
+                if let dropout = layer as? DropoutLayer { random[key] = dropout.random }
+            }
+        }
+        return ResumeState(recipe: recipeName, net: spec.name, seed: seed, dataBatches: batches,
+                           random: random, parameters: store.parameters.map(\.key),
+                           recentLosses: smoothed)
+    }
+
+    /// Puts the run back where a snapshot left it: iteration, solver history, weights (already
+    /// loaded by the caller), data positions and random states.
+    public func restore(iteration: Int, history: [CaffeBlob], state: ResumeState) throws {
+        guard state.recipe == recipeName, state.net == spec.name else {
+            throw TrainingError.wrongSnapshot("it was written by recipe '\(state.recipe)' (net \(state.net)), not '\(recipeName)' (net \(spec.name))")
+        }
+        guard state.parameters == store.parameters.map(\.key) else {
+            throw TrainingError.wrongSnapshot("its parameters (\(state.parameters.count)) are not this net's (\(store.parameters.count)); the recipe changed since the snapshot")
+        }
+        guard iteration <= plan.iterations else {
+            throw TrainingError.wrongSnapshot("it is at iteration \(iteration), past this run's last (\(plan.iterations)); raise --iterations")
+        }
+        try solver.restoreHistory(history)
+        for graph in [trainGraph, testGraph].compactMap({ $0 }) {
+            for layer in graph.layers {
+                let key = "\(graph.phase.rawValue)/\(layer.spec.name)"
+                if let data = layer as? DataLayer, let n = state.dataBatches[key] { data.seek(toBatch: n) }
+                if let dropout = layer as? DropoutLayer, let r = state.random[key] { dropout.random = r }
+            }
+        }
+        smoothed = state.recentLosses
+        self.iteration = iteration
+    }
+
     private func snapshot() throws -> URL? {
         guard let snapshotter else { return nil }
         let url = try snapshotter(self)
@@ -195,11 +241,14 @@ public final class Trainer {
 /// Why training could not go on.
 public enum TrainingError: Error, CustomStringConvertible {
     case nonFinite(iteration: Int, detail: String)
+    case wrongSnapshot(String)
 
     public var description: String {
         switch self {
         case .nonFinite(let iteration, let detail):
             "the loss became NaN or infinite at iteration \(iteration) (\(detail)); lower solver.base_lr or check the data"
+        case .wrongSnapshot(let why):
+            "cannot resume from this snapshot: \(why)"
         }
     }
 }
