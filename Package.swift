@@ -15,8 +15,9 @@ let package = Package(
     ],
     targets: [
         // C libraries, found through pkg-config; the providers name the Debian packages.
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        // OpenBLAS is opened at run time (Runtime/Core/BLASLibrary.swift) so its kernels can be
+        // chosen before it loads; this module only carries the CBLAS constants.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CLMDB", path: "Sources/CLMDB", pkgConfig: "lmdb",
                        providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
@@ -27,10 +28,12 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "NetDSL", path: "Sources/NetDSL"),
+        // Our own C: libjpeg/libpng calls wrapped in setjmp so a bad image is an error, not an exit.
+        .target(name: "CImageSupport", dependencies: ["CJPEG", "CPNG"], path: "Sources/CImageSupport"),
         .target(
             name: "Runtime",
             dependencies: [
-                "NetDSL", "CBLAS", "CLMDB", "CPNG", "CJPEG", "CZlib",
+                "NetDSL", "CBLAS", "CLMDB", "CPNG", "CJPEG", "CZlib", "CImageSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Sources/Runtime",

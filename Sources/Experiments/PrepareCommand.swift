@@ -6,7 +6,7 @@ struct PrepareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prepare",
         abstract: "Make the databases recipes read.",
-        subcommands: [PrepareFashionMNIST.self])
+        subcommands: [PrepareFashionMNIST.self, PrepareImageset.self])
 }
 
 struct PrepareFashionMNIST: ParsableCommand {

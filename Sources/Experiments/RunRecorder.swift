@@ -3,10 +3,12 @@ import NetDSL
 import Runtime
 
 /// Writes what a run reports: glog-prefixed lines to train.log and the terminal, every value
-/// to metrics.csv, and a live progress line when standard error is a terminal.
+/// to metrics.csv and as a TensorBoard scalar (`<phase>/<name>`) to an events file, and a live
+/// progress line when standard error is a terminal.
 final class RunRecorder: TrainingObserver {
     private let log: FileHandle?
     private let metrics: FileHandle?
+    private let events: EventsWriter?
     private let start = Date()
     private let interactive = isatty(STDERR_FILENO) != 0
     private var progressShown = false
@@ -19,9 +21,11 @@ final class RunRecorder: TrainingObserver {
             log = try Self.create(folder.appendingPathComponent("train.log"))
             metrics = try Self.create(folder.appendingPathComponent("metrics.csv"))
             metrics?.write(Data("iteration,seconds,phase,name,value\n".utf8))
+            events = try EventsWriter(folder: folder)
         } else {
             log = nil
             metrics = nil
+            events = nil
         }
     }
 
@@ -44,6 +48,7 @@ final class RunRecorder: TrainingObserver {
         let seconds = Date().timeIntervalSince(start)
         let safeName = name.contains(",") ? "\"\(name)\"" : name
         metrics?.write(Data(String(format: "%d,%.3f,%@,%@,%.9g\n", iteration, seconds, phase.rawValue, safeName, value).utf8))
+        try? events?.scalar(tag: "\(phase.rawValue)/\(name)", value: value, step: iteration)
     }
 
     func progress(iteration: Int, of total: Int, loss: Float, imagesPerSecond: Double) {
@@ -67,6 +72,7 @@ final class RunRecorder: TrainingObserver {
         clearProgress()
         try? log?.synchronize()
         try? metrics?.synchronize()
+        events?.flush()
     }
 
     private func clearProgress() {

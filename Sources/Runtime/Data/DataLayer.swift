@@ -26,8 +26,9 @@ public final class DataLayer: Layer {
     /// `[C, H', W']` after the crop.
     public private(set) var itemShape: [Int] = []
 
-    private var reader: LMDBReader?
     private var prefetcher: Prefetcher?
+    /// A seek that cannot be honoured, reported by the next `forward`.
+    private var seekError: Error?
 
     /// `params.source` is relative to the current directory.
     public init(spec: LayerSpec, params: DataParams, phase: Phase, seed: UInt64) throws {
@@ -62,7 +63,8 @@ public final class DataLayer: Layer {
         let first = try reader.makeCursor().next()
         let datum: Caffe_Datum
         do {
-            datum = try Caffe_Datum(record: first.value)
+            // Encoded (JPEG/PNG) records are decoded here; the shape is the decoded image's.
+            datum = try Caffe_Datum(record: first.value).decoded()
             try datum.checkPixels()
         } catch let error as DataError {
             throw error.located(database: path, key: first.keyText)
@@ -70,14 +72,13 @@ public final class DataLayer: Layer {
         let transformer = try DataTransformer(params: params.transform, phase: phase)
         let shape = try transformer.outputShape(for: datum.shape)
 
-        self.reader = reader
         recordCount = count
         recordShape = datum.shape
         itemShape = shape
         prefetcher = Prefetcher(reader: reader, transformer: transformer, recordShape: datum.shape,
                                 itemShape: shape, batchSize: params.batchSize, seed: seed)
         try reshape(bottoms: bottoms, tops: tops)
-        try prefetcher?.start(atBatch: batchesServed)
+        if seekError == nil { prefetcher?.start(atBatch: batchesServed) }
     }
 
     public func reshape(bottoms: [Tensor], tops: [Tensor]) throws {
@@ -88,6 +89,7 @@ public final class DataLayer: Layer {
     }
 
     public func forward(bottoms: [Tensor], tops: [Tensor]) throws {
+        if let seekError { throw seekError }
         guard let prefetcher else { throw LayerError(spec, "forward before setUp") }
         try reshape(bottoms: bottoms, tops: tops)
         try prefetcher.take { data, labels in
@@ -98,13 +100,18 @@ public final class DataLayer: Layer {
     }
 
     /// Makes batch `index` the next one `forward` serves (its first record is
-    /// `index * batch` modulo the record count), as an uninterrupted run would have.
-    public func seek(toBatch index: Int) throws {
-        guard index >= 0 else { throw LayerError(spec, "cannot seek to batch \(index); batches count from 0") }
+    /// `index * batch` modulo the record count), as an uninterrupted run would have. Works
+    /// before or after `setUp`; a problem (a negative index, a database that fails) is thrown
+    /// by the next `forward`.
+    public func seek(toBatch index: Int) {
+        prefetcher?.stop()
+        guard index >= 0 else {
+            seekError = LayerError(spec, "cannot resume at batch \(index); batches count from 0 (is the snapshot damaged?)")
+            return
+        }
+        seekError = nil
         batchesServed = index
-        guard let prefetcher else { return }
-        prefetcher.stop()
-        try prefetcher.start(atBatch: index)
+        prefetcher?.start(atBatch: index)
     }
 
     static func missingHint(_ path: String) -> String? {
@@ -121,7 +128,6 @@ private final class Prefetcher: @unchecked Sendable {
     final class Slot {
         let data: UnsafeMutablePointer<Float>
         let labels: UnsafeMutablePointer<Float>
-        var batch = 0
         var error: Error?
 
         init(items: Int, batchSize: Int) {
@@ -166,13 +172,8 @@ private final class Prefetcher: @unchecked Sendable {
         free = (0..<DataLayer.prefetchCount).map { _ in Slot(items: itemShape.reduce(1, *) * batchSize, batchSize: batchSize) }
     }
 
-    /// Starts the thread at batch `first`; the thread must not be running.
-    func start(atBatch first: Int) throws {
-        let count = try reader.count()
-        guard count > 0 else { throw DataError.databaseEmpty(path: reader.path) }
-        let position = Int((UInt64(first) % UInt64(count)) * UInt64(batchSize % count) % UInt64(count))
-        if cursor == nil { cursor = try reader.makeCursor() }
-        try cursor?.seek(toPosition: position)
+    /// Starts the thread at batch `first` (0 or more); the thread must not be running.
+    func start(atBatch first: Int) {
         condition.lock()
         free += ready
         ready.removeAll()
@@ -225,7 +226,26 @@ private final class Prefetcher: @unchecked Sendable {
         body(slot.data, slot.labels)
     }
 
+    /// Places the cursor on batch `batch`'s first record, `batch * batchSize` modulo the count.
+    private func position(atBatch batch: Int) throws {
+        let count = try reader.count()
+        guard count > 0 else { throw DataError.databaseEmpty(path: reader.path) }
+        let record = (UInt64(batch) % UInt64(count)) * UInt64(batchSize % count) % UInt64(count)
+        if cursor == nil { cursor = try reader.makeCursor() }
+        try cursor?.seek(toPosition: Int(record))
+    }
+
     private func run(from first: Int) {
+        do {
+            try position(atBatch: first)
+        } catch {
+            condition.lock()
+            failure = error
+            running = false
+            condition.broadcast()
+            condition.unlock()
+            return
+        }
         var batch = first
         while true {
             condition.lock()
@@ -239,7 +259,6 @@ private final class Prefetcher: @unchecked Sendable {
             let slot = free.removeLast()
             condition.unlock()
 
-            slot.batch = batch
             slot.error = nil
             do {
                 try fill(slot, batch: batch)
@@ -276,7 +295,7 @@ private final class Prefetcher: @unchecked Sendable {
             errors.withUnsafeMutableBufferPointer { errs in
                 Parallel.forEach(batchSize, work: batchSize * (itemCount + 4096)) { i in
                     do {
-                        let datum = try Caffe_Datum(record: entries[i].value)
+                        let datum = try Caffe_Datum(record: entries[i].value).decoded()
                         guard datum.shape == recordShape else {
                             throw DataError.badRecord(database: nil, key: nil,
                                                       problem: "is \(shapeText(datum.shape)) but the first record is \(shapeText(recordShape)); every record must have the same size")

@@ -59,6 +59,11 @@ public struct DataTransformer: Sendable {
     /// the TRAIN crop offsets from `random`.
     public func transform(_ datum: Caffe_Datum, into out: UnsafeMutablePointer<Float>,
                           random: inout RandomGenerator) throws {
+        if datum.encoded {
+            // JPEG/PNG bytes: decode to raw CHW pixels (blue, green, red; grey stays grey) first.
+            try transform(try datum.decoded(), into: out, random: &random)
+            return
+        }
         try datum.checkPixels()
         let shape = datum.shape
         let outShape = try outputShape(for: shape)

@@ -117,7 +117,8 @@ public enum FashionMNIST {
         let (rows, columns) = (images.dims[1], images.dims[2])
         let count = images.itemCount
         progress?("Writing \(count) records of 1x\(rows)x\(columns) into \(database.lastPathComponent)")
-        let writer = try LMDBWriter(path: database.path, initialMapSize: max(64 << 20, count * (rows * columns + 64) * 2))
+        let writer = try LMDBWriter(path: database.path, initialMapSize: max(64 << 20, count * (rows * columns + 64) * 2),
+                                    keysInOrder: true)
         for i in 0..<count {
             let label = Int(labels.bytes[labels.bytes.startIndex + i])
             guard label < FashionMNIST.labels.count else {

@@ -239,11 +239,16 @@ public final class LMDBWriter {
     public var transactionSize: Int
     /// Pairs committed so far.
     public private(set) var committed = 0
+    /// Keys arrive in increasing order into an empty database, so each put goes at the end
+    /// (MDB_APPEND: full pages, a smaller file); a key out of order is an LMDB error.
+    public let keysInOrder: Bool
     private var env: OpaquePointer?
     private var pending: [(key: Data, value: Data)] = []
 
-    public init(path: String, initialMapSize: Int = 64 << 20, transactionSize: Int = 1000) throws {
+    public init(path: String, initialMapSize: Int = 64 << 20, transactionSize: Int = 1000,
+                keysInOrder: Bool = false) throws {
         self.path = path
+        self.keysInOrder = keysInOrder
         mapSize = max(initialMapSize, 4096)
         self.transactionSize = max(transactionSize, 1)
         do {
@@ -312,8 +317,9 @@ public final class LMDBWriter {
             mdb_txn_abort(txn)
             return rc
         }
+        let flags = keysInOrder ? UInt32(MDB_APPEND) : 0
         for (k, v) in pending {
-            rc = withValue(k) { key in withValue(v) { value in mdb_put(txn, dbi, &key, &value, 0) } }
+            rc = withValue(k) { key in withValue(v) { value in mdb_put(txn, dbi, &key, &value, flags) } }
             if rc != MDB_SUCCESS {
                 mdb_txn_abort(txn)
                 return rc

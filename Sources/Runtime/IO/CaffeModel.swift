@@ -117,15 +117,18 @@ public enum CaffeModel {
             }
             throw decodingError(error, url, what: "a Caffe .caffemodel (binary NetParameter)")
         }
+        // Every top-level NetParameter field is in the schema, so unknown ones (a solver state's
+        // `iter`) mean this is some other message whose fields happened to decode.
+        if (net.layer.isEmpty && net.layers.isEmpty) || !net.unknownFields.data.isEmpty,
+           let state = try? Caffe_SolverState(serializedBytes: bytes), looksLikeSolverState(state) {
+            throw wrongKindSolverState(url, state)
+        }
+        if net.layer.isEmpty && net.layers.isEmpty {
+            throw ModelFileError(path: url.path, .incomplete, "has no layers: not a Caffe .caffemodel (weights) file")
+        }
         if !net.layer.isEmpty && !net.layers.isEmpty {
             throw ModelFileError(path: url.path, .notProtobuf,
                                  "has layers in both the 'layer' and the legacy 'layers' field; Caffe reads only one of them")
-        }
-        if net.layer.isEmpty && net.layers.isEmpty {
-            if let state = try? Caffe_SolverState(serializedBytes: bytes), looksLikeSolverState(state) {
-                throw wrongKindSolverState(url, state)
-            }
-            throw ModelFileError(path: url.path, .incomplete, "has no layers: not a Caffe .caffemodel (weights) file")
         }
         var layers: [CaffeModelLayer] = []
         if !net.layer.isEmpty {
@@ -261,9 +264,11 @@ public enum CaffeModel {
         return ModelFileError(path: url.path, .notProtobuf, "is not \(what): \(error)")
     }
 
-    /// Whether a message decoded from the file carries what Caffe always writes in a solver state.
+    /// Whether a message decoded from the file carries what Caffe always writes in a solver
+    /// state: `iter`, field 1 as a varint. A NetParameter's field 1 is its name (a string), so
+    /// no weights file decodes with `iter` set.
     static func looksLikeSolverState(_ state: Caffe_SolverState) -> Bool {
-        state.hasIter && state.unknownFields.data.isEmpty
+        state.hasIter
     }
 
     private static func wrongKindSolverState(_ url: URL, _ state: Caffe_SolverState) -> ModelFileError {

@@ -32,10 +32,6 @@ public struct SolverState: Equatable, Sendable {
 
 /// Caffe's binary `.solverstate` files.
 public enum SolverStateFile {
-    /// Field number of `SolverState.extra`: far from Caffe's 1-4 and from every NetParameter
-    /// field, so neither format mistakes it for its own.
-    static let extraField: UInt64 = 1000
-
     public static func write(_ state: SolverState, to url: URL) throws {
         guard let iter = Int32(exactly: state.iteration), let step = Int32(exactly: state.currentStep) else {
             throw ModelFileError(path: url.path, .badBlob,
@@ -46,14 +42,9 @@ public enum SolverStateFile {
         proto.learnedNet = state.learnedNet
         proto.currentStep = step
         proto.history = state.history.map(CaffeModel.blobProto)
-        var bytes = try CaffeModel.serialized(proto, url)
-        if !state.extra.isEmpty {
-            // A serialized message followed by more fields is still one valid message.
-            appendVarint(extraField << 3 | 2, to: &bytes)
-            appendVarint(UInt64(state.extra.count), to: &bytes)
-            bytes.append(state.extra)
-        }
-        try writeAtomically(bytes, to: url)
+        // Field 1001 (`crema_state`), which Caffe's schema lacks and so skips.
+        if !state.extra.isEmpty { proto.cremaState = state.extra }
+        try writeAtomically(try CaffeModel.serialized(proto, url), to: url)
     }
 
     public static func read(from url: URL) throws -> SolverState {
@@ -79,7 +70,7 @@ public enum SolverStateFile {
         }
         return SolverState(iteration: Int(proto.iter), learnedNet: proto.learnedNet,
                            currentStep: Int(proto.currentStep), history: history,
-                           extra: extraPayload(proto.unknownFields.data) ?? Data())
+                           extra: proto.cremaState)
     }
 
     private static func isCaffeModel(_ bytes: Data) -> Bool {
@@ -90,56 +81,5 @@ public enum SolverStateFile {
     private static func caffeModelGiven(_ url: URL) -> ModelFileError {
         ModelFileError(path: url.path, .wrongKind,
                        "this is a .caffemodel (weights); --resume needs the .solverstate written beside it")
-    }
-
-    // MARK: - The extra field, among the fields the schema does not know
-
-    private static func appendVarint(_ value: UInt64, to data: inout Data) {
-        var v = value
-        while v >= 0x80 {
-            data.append(UInt8(v & 0x7F) | 0x80)
-            v >>= 7
-        }
-        data.append(UInt8(v))
-    }
-
-    /// The last `extraField` payload among raw unknown fields (as SwiftProtobuf keeps them:
-    /// already checked to be well formed), nil when absent.
-    static func extraPayload(_ unknown: Data) -> Data? {
-        let bytes = [UInt8](unknown)
-        var at = 0
-        func varint() -> UInt64? {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while at < bytes.count, shift < 64 {
-                let b = bytes[at]
-                at += 1
-                value |= UInt64(b & 0x7F) << shift
-                if b < 0x80 { return value }
-                shift += 7
-            }
-            return nil
-        }
-        var found: Data?
-        while at < bytes.count {
-            guard let key = varint() else { return found }
-            let field = key >> 3
-            switch key & 7 {
-            case 0:
-                guard varint() != nil else { return found }
-            case 1:
-                at += 8
-            case 5:
-                at += 4
-            case 2:
-                guard let length = varint(), length <= UInt64(bytes.count - at) else { return found }
-                let end = at + Int(length)
-                if field == extraField { found = Data(bytes[at..<end]) }
-                at = end
-            default:
-                return found  // groups: not written by Caffe or Crema
-            }
-        }
-        return found
     }
 }

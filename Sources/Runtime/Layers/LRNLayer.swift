@@ -1,18 +1,19 @@
 import Foundation
 import NetDSL
 
-/// Caffe's LRN across channels: `scale = k + alpha / size * (sum of x^2 over the `size`
-/// channels centred on this one, zero beyond the edges)` and `top = x * scale^-beta`.
+/// Caffe's LRN across channels: scale = k + alpha / size * (sum of x^2 over the `localSize`
+/// channels centred on this one, zero beyond the edges), and top = x * scale^-beta.
 ///
 /// The window sums slide along the channels (add the channel entering, subtract the one
-/// leaving) in Caffe's order, so results match Caffe's CPU kernels.
+/// leaving) in Caffe's order, so they match Caffe's CPU kernel; only the power differs, by an
+/// ulp or so, where beta is 0.75 and square roots stand in for `pow`.
 final class LRNLayer: Layer {
     let spec: LayerSpec
     let params: LRNParams
 
     /// `scale` for every input value, kept from forward for backward.
     private let scale = Buffer(capacity: 1)
-    /// Backward's `top_diff * top / scale`, then one running window sum per image.
+    /// Backward's working planes, per image.
     private let scratch = Buffer(capacity: 1)
     private var num = 0, channels = 0, plane = 0
 
@@ -61,67 +62,75 @@ final class LRNLayer: Layer {
         let pre = (size - 1) / 2
         let a = params.alpha / Float(size)
         let k = params.k
-        Parallel.forEach(num, work: bottoms[0].count * (size + 8)) { n in
+        Parallel.forEach(num, work: bottoms[0].count * 16) { n in
             let base = n * C * HW
             let xs = x + base, ss = s + base, ys = y + base
-            ss.update(repeating: k, count: HW)
-            for j in 0..<min(pre + 1, C) {
-                let xj = xs + j * HW
-                for i in 0..<HW { ss[i] += a * (xj[i] * xj[i]) }
-            }
-            if C > 1 {
-                for c in 1..<C {
-                    let cur = ss + c * HW
-                    cur.update(from: cur - HW, count: HW)
-                    if c + pre < C {
-                        let head = xs + (c + pre) * HW
-                        for i in 0..<HW { cur[i] += a * (head[i] * head[i]) }
+            // Each channel's scale plane is the previous one plus the square entering the window
+            // minus the one leaving it; its output follows while the plane is in cache.
+            for c in 0..<C {
+                let cur = ss + c * HW
+                if c == 0 {
+                    cur.update(repeating: k, count: HW)
+                    for j in 0..<min(pre + 1, C) {
+                        let xj = xs + j * HW
+                        for i in 0..<HW { cur[i] += a * (xj[i] * xj[i]) }
                     }
-                    if c - pre - 1 >= 0 {
-                        let tail = xs + (c - pre - 1) * HW
-                        for i in 0..<HW { cur[i] -= a * (tail[i] * tail[i]) }
+                } else {
+                    let prev = UnsafePointer(cur - HW)
+                    let head: UnsafePointer<Float>? = c + pre < C ? UnsafePointer(xs + (c + pre) * HW) : nil
+                    let tail: UnsafePointer<Float>? = c - pre - 1 >= 0 ? UnsafePointer(xs + (c - pre - 1) * HW) : nil
+                    switch (head, tail) {
+                    case let (h?, t?):
+                        for i in 0..<HW { cur[i] = (prev[i] + a * (h[i] * h[i])) - a * (t[i] * t[i]) }
+                    case let (h?, nil):
+                        for i in 0..<HW { cur[i] = prev[i] + a * (h[i] * h[i]) }
+                    case let (nil, t?):
+                        for i in 0..<HW { cur[i] = prev[i] - a * (t[i] * t[i]) }
+                    case (nil, nil):
+                        cur.update(from: prev, count: HW)
                     }
                 }
+                let xc = xs + c * HW, yc = ys + c * HW
+                negativePower(cur, yc, HW)
+                for i in 0..<HW { yc[i] *= xc[i] }
             }
-            negativePower(ss, ys, C * HW)
-            for i in 0..<(C * HW) { ys[i] *= xs[i] }
         }
     }
 
     func backward(tops: [Tensor], propagateDown: [Bool], bottoms: [Tensor]) {
         guard propagateDown.first == true else { return }
-        let count = bottoms[0].count
-        scratch.reserve(count + num * plane)
+        let (C, HW, size) = (channels, plane, params.localSize)
+        // Per image: `size` planes of ratios (a ring over the window) and the window's sum.
+        let perImage = (size + 1) * HW
+        scratch.reserve(num * perImage)
         let x = bottoms[0].data, dx = bottoms[0].diff
         let y = tops[0].data, dy = tops[0].diff
-        let s = scale.pointer, ratioAll = scratch.pointer, accumAll = scratch.pointer + count
-        let (C, HW, size) = (channels, plane, params.localSize)
+        let s = scale.pointer, work = scratch.pointer
         let pre = (size - 1) / 2
         let factor = Float(2 * Double(params.alpha) * Double(params.beta) / Double(size))
-        Parallel.forEach(num, work: count * (size + 8)) { n in
+        Parallel.forEach(num, work: bottoms[0].count * 16) { n in
             let base = n * C * HW
             let xs = x + base, dxs = dx + base, ys = y + base, dys = dy + base, ss = s + base
-            let ratio = ratioAll + base, accum = accumAll + n * HW
-            negativePower(ss, dxs, C * HW)
-            for i in 0..<(C * HW) {
-                dxs[i] = dys[i] * dxs[i]
-                ratio[i] = dys[i] * ys[i] / ss[i]
+            let ring = work + n * perImage, accum = ring + size * HW
+            /// Adds channel j's `top_diff * top / scale` to the window sum, keeping it for removal.
+            func enter(_ j: Int) {
+                let r = ring + (j % size) * HW
+                let d = dys + j * HW, t = ys + j * HW, sc = ss + j * HW
+                for i in 0..<HW {
+                    r[i] = d[i] * t[i] / sc[i]
+                    accum[i] += r[i]
+                }
             }
             accum.update(repeating: 0, count: HW)
-            for j in 0..<min(pre, C) {
-                let r = ratio + j * HW
-                for i in 0..<HW { accum[i] += r[i] }
-            }
+            for j in 0..<min(pre, C) { enter(j) }
             for c in 0..<C {
-                if c + pre < C {
-                    let head = ratio + (c + pre) * HW
-                    for i in 0..<HW { accum[i] += head[i] }
-                }
-                let xc = xs + c * HW, dxc = dxs + c * HW
-                for i in 0..<HW { dxc[i] -= factor * (xc[i] * accum[i]) }
+                if c + pre < C { enter(c + pre) }
+                let xc = xs + c * HW, dxc = dxs + c * HW, dyc = dys + c * HW
+                negativePower(ss + c * HW, dxc, HW)
+                for i in 0..<HW { dxc[i] = dyc[i] * dxc[i] - factor * (xc[i] * accum[i]) }
                 if c - pre >= 0 {
-                    let tail = ratio + (c - pre) * HW
-                    for i in 0..<HW { accum[i] -= tail[i] }
+                    let r = ring + ((c - pre) % size) * HW
+                    for i in 0..<HW { accum[i] -= r[i] }
                 }
             }
         }

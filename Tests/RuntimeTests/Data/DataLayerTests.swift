@@ -79,24 +79,31 @@ import Testing
 
         let (resumed, tops) = try DataFixtures.dataLayer(db.path, batch: 3, transform: t, seed: 9)
         _ = try DataFixtures.batches(resumed, tops, 2)
-        try resumed.seek(toBatch: 5)
+        resumed.seek(toBatch: 5)
         #expect(resumed.batchesServed == 5)
         let tail = try DataFixtures.batches(resumed, tops, 3)
         #expect(tail.map(\.0) == reference[5..<8].map(\.0))
         #expect(tail.map(\.1) == reference[5..<8].map(\.1))
-        try resumed.seek(toBatch: 1)
+        resumed.seek(toBatch: 1)
         let back = try DataFixtures.batches(resumed, tops, 1)
         #expect(back[0].0 == reference[1].0 && back[0].1 == reference[1].1)
 
         // A seek before setUp (a snapshot restored first) starts the thread there.
         let (spec, params) = DataFixtures.dataSpec(db.path, batch: 3, transform: t)
         let early = try DataLayer(spec: spec, params: params, phase: .train, seed: 9)
-        try early.seek(toBatch: 6)
+        early.seek(toBatch: 6)
         let earlyTops = [Tensor(), Tensor()]
         try early.setUp(bottoms: [], tops: earlyTops, store: ParameterStore())
         let six = try DataFixtures.batches(early, earlyTops, 2)
         #expect(six.map(\.0) == reference[6..<8].map(\.0))
         #expect(early.batchesServed == 8)
+
+        // A damaged snapshot's negative batch is reported by forward, and a good seek clears it.
+        early.seek(toBatch: -3)
+        #expect(throws: LayerError.self) { try early.forward(bottoms: [], tops: earlyTops) }
+        early.seek(toBatch: 2)
+        let two = try DataFixtures.batches(early, earlyTops, 1)
+        #expect(two[0].0 == reference[2].0 && two[0].1 == reference[2].1)
     }
 
     @Test func aMissingDatabaseNamesThePathAndHowToMakeIt() throws {

@@ -55,6 +55,23 @@ import Testing
         }
     }
 
+    @Test func appendsKeysThatArriveInOrder() throws {
+        let dir = try DataFixtures.folder()
+        defer { DataFixtures.cleanUp(dir) }
+        let path = dir.appendingPathComponent("db").path
+        let writer = try LMDBWriter(path: path, initialMapSize: 32 << 10, transactionSize: 64, keysInOrder: true)
+        for i in 0..<300 { try writer.put(key: Caffe_Datum.key(index: i, name: "\(i)"), value: Data(repeating: 1, count: 500)) }
+        try writer.close()
+        let cursor = try LMDBReader(path: path).makeCursor()
+        try cursor.seek(toPosition: 299)
+        #expect(try cursor.next().keyText == "00000299_299")
+
+        let disordered = try LMDBWriter(path: dir.appendingPathComponent("db2").path, keysInOrder: true)
+        try disordered.put(key: "b", value: Data([1]))
+        try disordered.put(key: "a", value: Data([2]))
+        #expect(throws: DataError.self) { try disordered.close() }
+    }
+
     @Test func seeksToAPositionModuloTheCount() throws {
         let dir = try DataFixtures.folder()
         defer { DataFixtures.cleanUp(dir) }

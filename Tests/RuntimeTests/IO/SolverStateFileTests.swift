@@ -51,6 +51,30 @@ private let sampleState = SolverState(
         #expect(proto.history[1].data == [-0.5, 0, 0.5])
     }
 
+    @Test func extraResumeDataRoundTripsAndCaffeSkipsIt() throws {
+        let dir = try StateScratch()
+        let url = dir.file("extra.solverstate")
+        var state = sampleState
+        state.extra = Data((0..<300).map { UInt8($0 % 256) })
+        try SolverStateFile.write(state, to: url)
+        #expect(try SolverStateFile.read(from: url) == state)
+        // Caffe's own fields are untouched; ours is field 1001, which Caffe's schema lacks.
+        let proto = try Caffe_SolverState(serializedBytes: try Data(contentsOf: url))
+        #expect(proto.iter == 1234)
+        #expect(proto.history.count == 2)
+        #expect(proto.cremaState == state.extra)
+
+    }
+
+    @Test func stateWithEmptyLearnedNetIsNotTakenForWeights() throws {
+        // An empty learned_net decodes as an empty legacy layer in a NetParameter.
+        let dir = try StateScratch()
+        let url = dir.file("bare.solverstate")
+        try SolverStateFile.write(SolverState(iteration: 5, learnedNet: "", history: []), to: url)
+        #expect(stateError { _ = try CaffeModel.read(from: url) }?.reason == .wrongKind)
+        #expect(try SolverStateFile.read(from: url).iteration == 5)
+    }
+
     @Test func iterationZeroIsStillWritten() throws {
         // Caffe always sets iter; a state at iteration 0 must not read as "no iteration".
         let dir = try StateScratch()

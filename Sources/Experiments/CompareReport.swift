@@ -1,0 +1,161 @@
+import Foundation
+
+/// What `experiments compare` shows: the runs, the settings that differ between them and their
+/// results, as text tables (and, for the HTML page, as HTML tables).
+struct CompareReport {
+    let runs: [RecordedRun]
+
+    init(runs: [RecordedRun]) {
+        self.runs = runs
+    }
+
+    /// `#1`, `#2`, ...: the runs' names in the tables and the charts' legends.
+    var labels: [String] { runs.indices.map { "#\($0 + 1)" } }
+
+    /// The keys whose values are not the same in every run, solver first, then data, then the
+    /// net's layers, each run's value ("-" where a run lacks the key).
+    var differingSettings: [(key: String, values: [String])] {
+        var keys = Set<String>()
+        for run in runs { keys.formUnion(run.settings.keys) }
+        let differing = keys.filter { key in Set(runs.map { $0.settings[key] ?? "-" }).count > 1 }
+        let group = { (key: String) -> Int in
+            key.hasPrefix("solver.") ? 0 : key.hasPrefix("data.") ? 1 : 2
+        }
+        var rows = differing.sorted { (group($0), $0) < (group($1), $1) }
+            .map { key in (key: key, values: runs.map { $0.settings[key] ?? "-" }) }
+        if Set(runs.map(\.recipe)).count > 1 {
+            rows.insert((key: "recipe", values: runs.map(\.recipe)), at: 0)
+        }
+        // Overrides every run shares say nothing about the difference.
+        let shared = runs.dropFirst().reduce(Set(runs.first?.overrides ?? [])) { $0.intersection($1.overrides) }
+        let own = runs.map { $0.overrides.filter { !shared.contains($0) } }
+        if own.contains(where: { !$0.isEmpty }) {
+            rows.append((key: "overrides", values: own.map { $0.isEmpty ? "(none)" : $0.joined(separator: " ") }))
+        }
+        return rows
+    }
+
+    var settingsTable: TextTable {
+        TextTable(header: ["setting"] + labels, rows: differingSettings.map { [$0.key] + $0.values }, rightAligned: false)
+    }
+
+    /// The test outputs any run reported (accuracy first, then by name).
+    var testOutputs: [String] {
+        var names = Set<String>()
+        for run in runs {
+            names.formUnion((run.summary?.summary?.finalTest ?? [:]).keys)
+            names.formUnion((run.summary?.summary?.bestTest ?? [:]).keys)
+        }
+        return names.sorted { ($0 == "accuracy" ? 0 : 1, $0) < ($1 == "accuracy" ? 0 : 1, $1) }
+    }
+
+    var resultsTable: TextTable {
+        let outputs = testOutputs
+        var header = ["run", "status", "iterations", "wall time", "images/s", "train loss"]
+        for name in outputs { header += ["test \(name)", "best \(name)"] }
+        let rows = runs.indices.map { i -> [String] in
+            let run = runs[i]
+            let details = run.summary?.summary
+            var row = [labels[i], run.summary?.status ?? "no summary",
+                       details?.iterations.map(String.init) ?? lastIteration(run),
+                       details?.seconds.map(Self.wallTime) ?? "-",
+                       details?.imagesPerSecond.map { String(format: "%.1f", $0) } ?? "-",
+                       (details?.finalLoss ?? lastTrainLoss(run)).map(Self.number) ?? "-"]
+            for name in outputs {
+                row.append(details?.finalTest?[name].map(Self.number) ?? "-")
+                row.append(details?.bestTest?[name].map { "\(Self.number($0.value)) @\($0.iteration)" } ?? "-")
+            }
+            return row
+        }
+        return TextTable(header: header, rows: rows)
+    }
+
+    /// The report as `compare` prints it.
+    func text() -> String {
+        var out = "Runs:\n"
+        for (label, run) in zip(labels, runs) {
+            out += "  \(label)  \(run.folder.path)\n"
+        }
+        let settings = settingsTable
+        if runs.count < 2 {
+            out += "\nOne run: nothing to compare settings with.\n"
+        } else if settings.rows.isEmpty {
+            out += "\nEvery setting is the same in all runs.\n"
+        } else {
+            out += "\nSettings that differ:\n" + settings.render(indent: 2)
+        }
+        out += "\nResults:\n" + resultsTable.render(indent: 2)
+        for (label, run) in zip(labels, runs) {
+            if let error = run.summary?.error { out += "\(label) \(run.summary?.status ?? "failed"): \(error)\n" }
+            if run.summary == nil { out += "\(label) has no summary.json: it is still running or was killed.\n" }
+        }
+        return out
+    }
+
+    private func lastIteration(_ run: RecordedRun) -> String {
+        run.metrics.last.map { String($0.iteration) } ?? "-"
+    }
+
+    private func lastTrainLoss(_ run: RecordedRun) -> Double? {
+        run.metrics.last { $0.phase == "train" && $0.name == "loss" }?.value
+    }
+
+    static func number(_ value: Double) -> String {
+        value.isFinite && (abs(value) >= 1e4 || (abs(value) < 1e-3 && value != 0))
+            ? String(format: "%.4g", value) : String(format: "%.4f", value)
+    }
+
+    static func wallTime(_ seconds: Double) -> String {
+        seconds < 60 ? String(format: "%.1f s", seconds) : RunRecorder.duration(seconds)
+    }
+}
+
+/// A plain table: text with aligned columns (the first left-aligned, the rest right-aligned for
+/// numbers or left-aligned for settings), or HTML.
+struct TextTable {
+    var header: [String]
+    var rows: [[String]]
+    var rightAligned = true
+
+    func render(indent: Int = 0) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { c in all.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+        let pad = String(repeating: " ", count: indent)
+        func line(_ cells: [String]) -> String {
+            let parts = header.indices.map { c -> String in
+                let cell = c < cells.count ? cells[c] : ""
+                let fill = String(repeating: " ", count: widths[c] - cell.count)
+                return c == 0 || !rightAligned ? cell + fill : fill + cell
+            }
+            return pad + parts.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
+        }
+        let rule = pad + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
+        return line(header) + rule + rows.map(line).joined()
+    }
+
+    func html() -> String {
+        var out = (rightAligned ? "<table>" : "<table class=\"left\">") + "\n<tr class=\"head\">" + header.map { "<th>\(escapeXML($0))</th>" }.joined() + "</tr>\n"
+        for row in rows {
+            out += "<tr>" + row.enumerated().map { c, cell in
+                c == 0 ? "<th>\(escapeXML(cell))</th>" : "<td>\(escapeXML(cell))</td>"
+            }.joined() + "</tr>\n"
+        }
+        return out + "</table>\n"
+    }
+}
+
+/// Text made safe for XML and HTML.
+func escapeXML(_ text: String) -> String {
+    var out = ""
+    for c in text {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.append(c)
+        }
+    }
+    return out
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import NetDSL
+import Runtime
+
+/// Caffe's `caffe test`: scores a trained net over the TEST data.
+struct TestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Score trained weights on a recipe's TEST data (Caffe's `caffe test`).")
+
+    @OptionGroup var options: RecipeOptions
+
+    @Option(help: ArgumentHelp("The weights to score.", valueName: "PATH.caffemodel"))
+    var weights: String
+
+    @Option(name: .customLong("batches"), help: "Test batches (default: the recipe's test_iter).")
+    var batches: Int?
+
+    @Option(help: "Threads for the kernels and BLAS (default: all cores).")
+    var threads: Int?
+
+    func run() throws {
+        let (name, net, plan, _) = try options.resolve()
+        configureThreads(threads)
+        try DataPreparation.prepareMissing(for: net) { log($0, "prepare.swift:1") }
+        let count = batches ?? plan.testIterations
+        guard count > 0 else { throw CLIError("nothing to test: --batches (or solver.test_iter) must be at least 1") }
+        let graph = try Compiler.compile(net, for: .test, store: ParameterStore(seed: 1))
+        let report = try Weights.load(URL(fileURLWithPath: weights), into: graph)
+        if !report.initialised.isEmpty {
+            throw CLIError("\(weights) has no weights for \(report.initialised.joined(separator: ", ")) of \(name); is it a snapshot of another recipe?")
+        }
+        log("Running for \(count) iterations.", "caffe.cpp:281")
+        var sums = graph.outputs.map { [Double](repeating: 0, count: $0.tensor.count) }
+        var totalLoss: Double = 0
+        for i in 0..<count {
+            let loss = try graph.forward()
+            totalLoss += Double(loss)
+            var index = 0
+            for (k, out) in graph.outputs.enumerated() {
+                for j in 0..<out.tensor.count {
+                    let v = out.tensor.data[j]
+                    sums[k][j] += Double(v)
+                    log("Batch \(i), \(out.name) = \(String(format: "%g", v))", "caffe.cpp:304")
+                    index += 1
+                }
+            }
+        }
+        log("Loss: \(String(format: "%g", totalLoss / Double(count)))", "caffe.cpp:309")
+        for (k, out) in graph.outputs.enumerated() {
+            for j in 0..<out.tensor.count {
+                let mean = sums[k][j] / Double(count)
+                let lossText = out.lossWeight != 0
+                    ? String(format: " (* %g = %g loss)", out.lossWeight, Double(out.lossWeight) * mean) : ""
+                log("\(out.name) = \(String(format: "%g", mean))\(lossText)", "caffe.cpp:321")
+                print("\(out.name)\(out.tensor.count > 1 ? "[\(j)]" : "") \(String(format: "%.6f", mean))")
+            }
+        }
+    }
+
+    private func log(_ message: String, _ source: String) {
+        FileHandle.standardError.write(Data(GlogFormat.lines(message, source: source).utf8))
+    }
+}

@@ -1,0 +1,28 @@
+import CImageSupport
+import Foundation
+
+/// PNG through libpng.
+public enum PNG {
+    /// Decodes any PNG (palette, grey of 1-16 bits, grey+alpha, RGB, RGBA, 16-bit, interlaced)
+    /// to 8-bit grey (grey sources) or RGB. 16-bit samples keep their high byte; alpha and
+    /// `tRNS` transparency are dropped without compositing (OpenCV's `IMREAD_COLOR`, so Caffe,
+    /// does the same); gamma chunks are ignored.
+    public static func decode(_ data: Data, source: String) throws -> Image {
+        var out = cis_decoded()
+        let code = data.withUnsafeBytes { raw -> Int32 in
+            cis_png_decode(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &out)
+        }
+        return try ImageSupport.image(code: code, &out, source: source, format: "PNG")
+    }
+
+    /// An 8-bit grey or RGB PNG, not interlaced; `level` is zlib's compression level (0-9,
+    /// -1 for zlib's default).
+    public static func encode(_ image: Image, level: Int = -1) throws -> Data {
+        var out = cis_encoded()
+        let code = image.pixels.withUnsafeBufferPointer { pixels in
+            cis_png_encode(pixels.baseAddress, Int32(clamping: image.width), Int32(clamping: image.height),
+                           Int32(image.channels), Int32(clamping: level), &out)
+        }
+        return try ImageSupport.data(code: code, &out, format: "PNG")
+    }
+}
