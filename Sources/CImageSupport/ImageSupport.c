@@ -124,7 +124,6 @@ int cis_jpeg_decode(const unsigned char *data, size_t size, cis_decoded *out) {
     jpeg_read_header(&cinfo, TRUE);
 
     int cmyk = 0;
-    int inverted = 0;
     switch (cinfo.jpeg_color_space) {
     case JCS_GRAYSCALE:
         cinfo.out_color_space = JCS_GRAYSCALE;
@@ -134,8 +133,9 @@ int cis_jpeg_decode(const unsigned char *data, size_t size, cis_decoded *out) {
     case JCS_YCCK:
         cinfo.out_color_space = JCS_CMYK;
         cmyk = 1;
-        /* Photoshop, and libjpeg's own writer, store CMYK inverted and say so in an Adobe marker. */
-        inverted = cinfo.saw_Adobe_marker ? 1 : 0;
+        /* Photoshop stores CMYK inverted (an Adobe marker says so); nearly every CMYK JPEG is
+         * written that way, and OpenCV (so Caffe) and Pillow read all CMYK as inverted, marker
+         * or not. So do we. */
         out->source_channels = 4;
         break;
     default:
@@ -174,11 +174,8 @@ int cis_jpeg_decode(const unsigned char *data, size_t size, cis_decoded *out) {
         if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) continue;
         if (!cmyk) continue;
         for (size_t x = 0; x < width; x++) {
-            unsigned c = cmyk_row[4 * x], m = cmyk_row[4 * x + 1], y = cmyk_row[4 * x + 2], k = cmyk_row[4 * x + 3];
-            if (!inverted) {
-                c = 255 - c; m = 255 - m; y = 255 - y; k = 255 - k;
-            }
-            /* Inverted samples are (1 - ink): red = (1 - c)(1 - k). */
+            const unsigned c = cmyk_row[4 * x], m = cmyk_row[4 * x + 1], y = cmyk_row[4 * x + 2], k = cmyk_row[4 * x + 3];
+            /* Inverted samples are (1 - ink): red = (1 - cyan)(1 - black). */
             target[3 * x] = cis_mul255(c, k);
             target[3 * x + 1] = cis_mul255(m, k);
             target[3 * x + 2] = cis_mul255(y, k);

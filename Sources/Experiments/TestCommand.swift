@@ -21,6 +21,11 @@ struct TestCommand: ParsableCommand {
     var threads: Int?
 
     func run() throws {
+        for (name, value) in try score() { print("\(name) \(String(format: "%.6f", value))") }
+    }
+
+    /// Each TEST output averaged over the batches, in output order.
+    func score() throws -> [(String, Double)] {
         let (name, net, plan, _) = try options.resolve()
         configureThreads(threads)
         try DataPreparation.prepareMissing(for: net) { log($0, "prepare.swift:1") }
@@ -48,15 +53,17 @@ struct TestCommand: ParsableCommand {
             }
         }
         log("Loss: \(String(format: "%g", totalLoss / Double(count)))", "caffe.cpp:309")
+        var scores: [(String, Double)] = []
         for (k, out) in graph.outputs.enumerated() {
             for j in 0..<out.tensor.count {
                 let mean = sums[k][j] / Double(count)
                 let lossText = out.lossWeight != 0
                     ? String(format: " (* %g = %g loss)", out.lossWeight, Double(out.lossWeight) * mean) : ""
                 log("\(out.name) = \(String(format: "%g", mean))\(lossText)", "caffe.cpp:321")
-                print("\(out.name)\(out.tensor.count > 1 ? "[\(j)]" : "") \(String(format: "%.6f", mean))")
+                scores.append(("\(out.name)\(out.tensor.count > 1 ? "[\(j)]" : "")", mean))
             }
         }
+        return scores
     }
 
     private func log(_ message: String, _ source: String) {

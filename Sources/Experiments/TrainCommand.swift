@@ -52,7 +52,7 @@ struct TrainCommand: ParsableCommand {
         try folder.writeJSON(RunRecord(recipe: name, net: net, solver: plan, overrides: overrides,
                                        parent: resume.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                        weights: weights), to: "recipe.json")
-        try folder.writeJSON(EnvironmentRecord.current(), to: "environment.json")
+        try folder.writeJSON(EnvironmentRecord.current(seed: plan.seed), to: "environment.json")
         folder.markLatest()
         recorder.log("Run folder: \(folder.url.path)", source: "experiments.swift:1")
 
@@ -85,6 +85,7 @@ struct TrainCommand: ParsableCommand {
             }
             let stop = StopSignal.install()
             trainer.shouldStop = { stop.requested }
+            trainer.snapshotRequested = { stop.takeSnapshotRequest() }
             summary = try trainer.run()
             status = stop.requested ? .stopped : .finished
         } catch {
@@ -127,23 +128,45 @@ struct SummaryRecord: Codable {
     var error: String?
 }
 
-/// Ctrl-C asks the run to stop after the current iteration (a snapshot is written); a second
-/// Ctrl-C stops at once.
+/// Ctrl-C (SIGINT) or SIGTERM asks the run to stop after the current iteration, with a
+/// snapshot; a second one stops at once. SIGHUP writes a snapshot and carries on, as in Caffe.
 final class StopSignal: @unchecked Sendable {
-    private(set) var requested = false
-    private var source: DispatchSourceSignal?
+    private let lock = NSLock()
+    private var stop = false
+    private var snapshot = false
+    private var sources: [DispatchSourceSignal] = []
+
+    var requested: Bool { lock.withLock { stop } }
+
+    /// True once per SIGHUP.
+    func takeSnapshotRequest() -> Bool {
+        lock.withLock {
+            defer { snapshot = false }
+            return snapshot
+        }
+    }
 
     static func install() -> StopSignal {
-        let stop = StopSignal()
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler {
-            if stop.requested { exit(130) }
-            stop.requested = true
-            FileHandle.standardError.write(Data("\nStopping after this iteration (Ctrl-C again to stop at once)...\n".utf8))
+        let signals = StopSignal()
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                let again = signals.lock.withLock { () -> Bool in
+                    defer { signals.stop = true }
+                    return signals.stop
+                }
+                if again { exit(130) }
+                FileHandle.standardError.write(Data("\nStopping after this iteration, with a snapshot (Ctrl-C again to stop at once)...\n".utf8))
+            }
+            source.resume()
+            signals.sources.append(source)
         }
-        source.resume()
-        stop.source = source
-        return stop
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangup.setEventHandler { signals.lock.withLock { signals.snapshot = true } }
+        hangup.resume()
+        signals.sources.append(hangup)
+        return signals
     }
 }

@@ -40,7 +40,7 @@ typedef struct {
 } cis_encoded;
 
 /* JPEG (baseline or progressive; grey, YCbCr, RGB, CMYK or YCCK) to 8-bit grey or RGB.
- * CMYK is converted to RGB (Adobe's inverted CMYK when the file has an Adobe marker). */
+ * CMYK is converted to RGB, its samples read as Adobe's inverted CMYK (as OpenCV and Pillow do). */
 int cis_jpeg_decode(const unsigned char *data, size_t size, cis_decoded *out);
 
 /* PNG (any colour type and bit depth, interlaced or not) to 8-bit grey or RGB: palettes are

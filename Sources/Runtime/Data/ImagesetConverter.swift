@@ -171,7 +171,8 @@ public enum ImagesetConverter {
         var entries: [ImageListEntry] = []
         var problems: [ImagesetProblem] = []
         var number = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // By Character: "\r\n" is one Character in Swift, so splitting on "\n" would miss it.
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             number += 1
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty { continue }
@@ -260,11 +261,24 @@ public enum ImagesetConverter {
         var commonShape = true
         let threads = max(1, options.threads)
         let chunk = max(32, threads * 16)
-        var chunkStart = 0
-        while chunkStart < entries.count {
-            let range = chunkStart..<min(entries.count, chunkStart + chunk)
-            let results = process(entries: entries, range: range, root: root, options: options, threads: threads)
-            for result in results {
+        // Chunk k + 1 is decoded on the other cores while chunk k is written.
+        let ordered = entries
+        func decode(_ range: Range<Int>) -> ChunkResults {
+            let box = ChunkResults(range: range)
+            guard !range.isEmpty else { return box }
+            DispatchQueue.global().async(group: box.done) {
+                box.results = process(entries: ordered, range: range, root: root, options: options, threads: threads)
+            }
+            return box
+        }
+        var next = decode(0..<min(entries.count, chunk))
+        while !next.range.isEmpty {
+            let current = next
+            current.done.wait()
+            let range = current.range
+            next = decode(range.upperBound..<min(entries.count, range.upperBound + chunk))
+            defer { next.done.wait() }  // never leave a chunk decoding behind a thrown error
+            for result in current.results {
                 switch result {
                 case .failure(let problem):
                     if options.strict { throw ImagesetError.badInput(problem) }
@@ -285,11 +299,10 @@ public enum ImagesetConverter {
                 }
             }
             if written > 0 {
-                // Transactions of about 256 MB: few commits, bounded memory.
-                writer.transactionSize = max(16, min(100_000, (256 << 20) / max(1, bytes / written)))
+                // Transactions of about 128 MB: few commits, bounded memory.
+                writer.transactionSize = max(16, min(100_000, (128 << 20) / max(1, bytes / written)))
             }
-            chunkStart = range.upperBound
-            progress?(ImagesetProgress(processed: chunkStart, total: entries.count, written: written,
+            progress?(ImagesetProgress(processed: range.upperBound, total: entries.count, written: written,
                                        skipped: problems.count, bytes: bytes, seconds: Date().timeIntervalSince(start)))
         }
         try writer.close()
@@ -300,6 +313,15 @@ public enum ImagesetConverter {
                                skipped: problems.sorted { $0.line < $1.line }, bytes: bytes,
                                seconds: Date().timeIntervalSince(start),
                                shape: commonShape ? first?.shape : nil)
+    }
+
+    /// One chunk's results, filled in on another thread; read them after `done.wait()`.
+    final class ChunkResults: @unchecked Sendable {
+        let range: Range<Int>
+        let done = DispatchGroup()
+        var results: [Result<Record, ImagesetProblem>] = []
+
+        init(range: Range<Int>) { self.range = range }
     }
 
     /// A finished record.

@@ -4,8 +4,9 @@ import Foundation
 /// JPEG through libjpeg (libjpeg-turbo on Debian).
 public enum JPEG {
     /// Decodes baseline or progressive JPEG to 8-bit grey (grey files) or RGB (YCbCr, RGB, CMYK
-    /// and YCCK files; CMYK is converted as red = (1 - cyan)(1 - black), reading the samples as
-    /// inverted when the file has an Adobe marker, as Photoshop writes them). A file that ends
+    /// and YCCK files; CMYK is converted as red = (1 - cyan)(1 - black), rounded, reading the
+    /// samples as Adobe's inverted CMYK, as Photoshop writes them and as OpenCV (so Caffe) and
+    /// Pillow read every CMYK JPEG, with an Adobe marker or without). A file that ends
     /// early is `.truncated` (libjpeg alone would pad it with grey); libjpeg's recoverable
     /// warnings (e.g. stray bytes before a marker, common in ImageNet) are not errors.
     public static func decode(_ data: Data, source: String) throws -> Image {

@@ -79,20 +79,36 @@ extension Image {
             }
         }
         var horizontal = [Int32](repeating: 0, count: rows * rowLength)
+        let first = xs.first.map { $0 * c }, second = xs.second.map { $0 * c }
         pixels.withUnsafeBufferPointer { src in
-            horizontal.withUnsafeMutableBufferPointer { h in
-                for sy in 0..<height where slot[sy] >= 0 {
-                    let row = src.baseAddress! + sy * width * c
-                    let out = h.baseAddress! + slot[sy] * rowLength
+        horizontal.withUnsafeMutableBufferPointer { h in
+        first.withUnsafeBufferPointer { i0 in
+        second.withUnsafeBufferPointer { i1 in
+        xs.firstWeight.withUnsafeBufferPointer { w0 in
+        xs.secondWeight.withUnsafeBufferPointer { w1 in
+            for sy in 0..<height where slot[sy] >= 0 {
+                let row = src.baseAddress! + sy * width * c
+                let out = h.baseAddress! + slot[sy] * rowLength
+                if c == 3 {
                     for x in 0..<newWidth {
-                        let p0 = row + xs.first[x] * c, p1 = row + xs.second[x] * c
-                        let a0 = xs.firstWeight[x], a1 = xs.secondWeight[x]
-                        for k in 0..<c {
-                            out[x * c + k] = Int32(p0[k]) * a0 + Int32(p1[k]) * a1
-                        }
+                        let p0 = row + i0[x], p1 = row + i1[x]
+                        let a0 = w0[x], a1 = w1[x]
+                        let o = out + 3 * x
+                        o[0] = Int32(p0[0]) &* a0 &+ Int32(p1[0]) &* a1
+                        o[1] = Int32(p0[1]) &* a0 &+ Int32(p1[1]) &* a1
+                        o[2] = Int32(p0[2]) &* a0 &+ Int32(p1[2]) &* a1
+                    }
+                } else {
+                    for x in 0..<newWidth {
+                        out[x] = Int32(row[i0[x]]) &* w0[x] &+ Int32(row[i1[x]]) &* w1[x]
                     }
                 }
             }
+        }
+        }
+        }
+        }
+        }
         }
 
         var out = [UInt8](repeating: 0, count: newHeight * rowLength)

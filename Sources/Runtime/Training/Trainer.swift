@@ -17,6 +17,8 @@ public final class Trainer {
     weak var observer: TrainingObserver?
     /// Checked between iterations; returning true ends the run after a snapshot.
     public var shouldStop: () -> Bool = { false }
+    /// Checked after every iteration; returning true writes a snapshot and carries on (SIGHUP).
+    public var snapshotRequested: () -> Bool = { false }
     /// Writes a snapshot of the weights at an iteration; returns the file written.
     public var snapshotter: ((Trainer) throws -> URL)?
 
@@ -112,6 +114,8 @@ public final class Trainer {
                                imagesPerSecond: elapsed > 0 ? images / elapsed : 0)
 
             if plan.snapshotEvery > 0, iteration % plan.snapshotEvery == 0, iteration < plan.iterations {
+                weights = try snapshot()
+            } else if snapshotRequested(), iteration < plan.iterations {
                 weights = try snapshot()
             }
         }

@@ -90,6 +90,9 @@ enum ImageFixtures {
                       samples: [.init(0, 0, [132]), .init(95, 0, [34]), .init(48, 32, [162]), .init(32, 42, [125]), .init(95, 63, [154])]),
         ExpectedImage("cmyk.jpg", 96, 64, 3, means: [147.6685, 111.7357, 87.0799], hash: 0x924a7292d3bf8f9b,
                       samples: [.init(0, 0, [149, 128, 111]), .init(95, 0, [50, 31, 18]), .init(48, 32, [192, 152, 123]), .init(32, 42, [163, 116, 81]), .init(95, 63, [170, 146, 140])]),
+        // cmyk.jpg without its Adobe marker: still read as inverted CMYK, as Pillow and OpenCV do.
+        ExpectedImage("cmyk-plain.jpg", 96, 64, 3, means: [147.6685, 111.7357, 87.0799], hash: 0x924a7292d3bf8f9b,
+                      samples: [.init(0, 0, [149, 128, 111]), .init(95, 0, [50, 31, 18]), .init(48, 32, [192, 152, 123]), .init(32, 42, [163, 116, 81]), .init(95, 63, [170, 146, 140])]),
         ExpectedImage("palette.png", 96, 64, 3, means: [147.6743, 111.4976, 86.7222], hash: 0x42b01ae02f9e5298,
                       samples: [.init(0, 0, [146, 120, 107]), .init(95, 0, [40, 28, 18]), .init(48, 32, [191, 151, 121]), .init(32, 42, [159, 115, 83]), .init(95, 63, [173, 146, 135])]),
         ExpectedImage("palette4.png", 96, 64, 3, means: [148.0996, 111.7321, 86.9608], hash: 0x51f7e400d1369e20,

@@ -37,6 +37,11 @@ k = 255 - rgb.max(axis=2)
 cmy = np.where(k[..., None] < 255, (255 - rgb - k[..., None]) * 255 // np.maximum(255 - k[..., None], 1), 0)
 cmyk = np.concatenate([cmy, k[..., None]], axis=2).astype(np.uint8)
 Image.fromarray(cmyk, 'CMYK').save(out('cmyk.jpg'), quality=90)
+# The same without its Adobe (APP14) segment: readers then take the samples as plain CMYK.
+data = open(out('cmyk.jpg'), 'rb').read()
+at = data.index(b'\xff\xee')
+length = int.from_bytes(data[at + 2:at + 4], 'big')
+open(out('cmyk-plain.jpg'), 'wb').write(data[:at] + data[at + 2 + length:])
 
 # --- PNG variants
 Image.fromarray(small).quantize(64).save(out('palette.png'))
@@ -64,7 +69,7 @@ def expected(name, pixels):
 
 
 print('// decoded')
-for name in ['progressive.jpg', 'grey.jpg', 'cmyk.jpg', 'palette.png', 'palette4.png', 'grey1.png',
+for name in ['progressive.jpg', 'grey.jpg', 'cmyk.jpg', 'cmyk-plain.jpg', 'palette.png', 'palette4.png', 'grey1.png',
              'rgba.png', 'greyalpha.png', 'interlaced.png']:
     im = Image.open(out(name))
     if im.mode in ('L', 'LA', '1'):
