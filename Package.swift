@@ -58,9 +58,9 @@ let package = Package(
 
         .testTarget(name: "NetDSLTests", dependencies: ["NetDSL", "Recipes"], path: "Tests/NetDSLTests"),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "NetDSL", "Recipes"],
-                    path: "Tests/RuntimeTests"),
+                    path: "Tests/RuntimeTests", exclude: ["Fixtures"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Runtime", "NetDSL", "Recipes"],
-                    path: "Tests/ExperimentsTests"),
+                    path: "Tests/ExperimentsTests", exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -27,7 +27,7 @@ struct EnvironmentRecord: Codable {
             .map { $0.trimmingCharacters(in: .whitespaces) }
         return EnvironmentRecord(
             seed: seed, cpu: model,
-            gitCommit: run("git", ["rev-parse", "HEAD"]),
+            gitCommit: gitCommit(),
             swiftVersion: compilerVersion,
             blasConfiguration: BLAS.configuration, blasCore: BLAS.coreName, blasThreads: BLAS.threads,
             threads: Parallel.threads, cores: info.activeProcessorCount, memoryBytes: info.physicalMemory,
@@ -46,17 +46,29 @@ struct EnvironmentRecord: Codable {
         #endif
     }
 
-    private static func run(_ tool: String, _ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    /// The checked-out commit, read from .git without starting git (starting processes from a
+    /// busy multi-threaded program is fragile in Foundation on Linux).
+    static func gitCommit(in directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) -> String? {
+        var folder = directory.standardizedFileURL
+        for _ in 0..<32 {
+            let git = folder.appendingPathComponent(".git")
+            if let head = try? String(contentsOf: git.appendingPathComponent("HEAD"), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines) {
+                guard head.hasPrefix("ref: ") else { return head }
+                let ref = String(head.dropFirst(5))
+                if let sha = try? String(contentsOf: git.appendingPathComponent(ref), encoding: .utf8) {
+                    return sha.trimmingCharacters(in: .whitespacesAndNewlines)
+                }
+                let packed = (try? String(contentsOf: git.appendingPathComponent("packed-refs"), encoding: .utf8)) ?? ""
+                for line in packed.split(separator: "\n") where line.hasSuffix(" " + ref) {
+                    return String(line.prefix { $0 != " " })
+                }
+                return nil
+            }
+            let parent = folder.deletingLastPathComponent()
+            if parent.path == folder.path { break }
+            folder = parent
+        }
+        return nil
     }
 }

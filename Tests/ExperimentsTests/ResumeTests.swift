@@ -3,66 +3,68 @@ import Testing
 @testable import Experiments
 @testable import Runtime
 
-@Suite(.serialized, .enabled(if: TestData.available, "needs Debian's dataset-fashion-mnist (sh Scripts/bootstrap.sh installs it)"))
-struct ResumeTests {
-    static let common = ["--set", "solver.test_iter=2", "--set", "solver.test_interval=20",
-                         "--set", "solver.display=0", "--quiet", "--threads", "2"]
+extension ExperimentsSuite {
+    @Suite(.serialized, .enabled(if: TestData.available, "needs Debian's dataset-fashion-mnist (sh Scripts/bootstrap.sh installs it)"))
+    struct ResumeTests {
+        static let common = ["--set", "solver.test_iter=2", "--set", "solver.test_interval=20",
+                             "--set", "solver.display=0", "--quiet", "--threads", "2"]
 
-    /// A run stopped at k and resumed to N ends with the same weights, byte for byte, as a run
-    /// straight to N.
-    @Test func resumedRunMatchesAnUninterruptedOneBitForBit() throws {
-        try TestData.ensureFashionMNIST()
-        let root = try TestData.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: root) }
-        let first = root.appendingPathComponent("first"), resumed = root.appendingPathComponent("resumed")
-        let straight = root.appendingPathComponent("straight")
-        try TestData.train(["lenet", "--iterations", "25", "--seed", "3", "--results", first.path] + Self.common)
-        try TestData.train(["lenet", "--iterations", "50", "--seed", "3", "--results", straight.path] + Self.common)
-        let state = first.appendingPathComponent("lenet/latest/snapshots/lenet_iter_25.solverstate").resolvingSymlinksInPath()
-        #expect(FileManager.default.fileExists(atPath: state.path))
-        try TestData.train(["lenet", "--iterations", "50", "--resume", state.path, "--results", resumed.path] + Self.common)
+        /// A run stopped at k and resumed to N ends with the same weights, byte for byte, as a run
+        /// straight to N. Each run is its own process, as a user's would be.
+        @Test func resumedRunMatchesAnUninterruptedOneBitForBit() throws {
+            try TestData.ensureFashionMNIST()
+            let root = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: root) }
+            let first = root.appendingPathComponent("first"), resumed = root.appendingPathComponent("resumed")
+            let straight = root.appendingPathComponent("straight")
+            try TestData.runExecutable(["lenet", "--iterations", "25", "--seed", "3", "--results", first.path] + Self.common)
+            try TestData.runExecutable(["lenet", "--iterations", "50", "--seed", "3", "--results", straight.path] + Self.common)
+            let state = first.appendingPathComponent("lenet/latest/snapshots/lenet_iter_25.solverstate").resolvingSymlinksInPath()
+            #expect(FileManager.default.fileExists(atPath: state.path))
+            try TestData.runExecutable(["lenet", "--iterations", "50", "--resume", state.path, "--results", resumed.path] + Self.common)
 
-        let a = try Data(contentsOf: resumed.appendingPathComponent("lenet/latest/snapshots/lenet_iter_50.caffemodel"))
-        let b = try Data(contentsOf: straight.appendingPathComponent("lenet/latest/snapshots/lenet_iter_50.caffemodel"))
-        #expect(a == b, "resumed and uninterrupted weights differ")
-        let c = try Data(contentsOf: first.appendingPathComponent("lenet/latest/snapshots/lenet_iter_25.caffemodel"))
-        #expect(a != c)
+            let a = try Data(contentsOf: resumed.appendingPathComponent("lenet/latest/snapshots/lenet_iter_50.caffemodel"))
+            let b = try Data(contentsOf: straight.appendingPathComponent("lenet/latest/snapshots/lenet_iter_50.caffemodel"))
+            #expect(a == b, "resumed and uninterrupted weights differ")
+            let c = try Data(contentsOf: first.appendingPathComponent("lenet/latest/snapshots/lenet_iter_25.caffemodel"))
+            #expect(a != c)
 
-        let recipe = try String(contentsOf: resumed.appendingPathComponent("lenet/latest/recipe.json"), encoding: .utf8)
-        #expect(recipe.contains("\"parent\""))
-        #expect(recipe.contains("lenet_iter_25.solverstate"))
-    }
-
-    @Test func resumingWithTheWrongFileOrRecipeIsAClearError() throws {
-        try TestData.ensureFashionMNIST()
-        let root = try TestData.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: root) }
-        try TestData.train(["lenet", "--iterations", "5", "--seed", "3", "--results", root.path] + Self.common)
-        let snapshots = root.appendingPathComponent("lenet/latest/snapshots").resolvingSymlinksInPath()
-        let model = snapshots.appendingPathComponent("lenet_iter_5.caffemodel")
-        do {
-            try TestData.train(["lenet", "--iterations", "10", "--resume", model.path, "--results", root.path] + Self.common)
-            Issue.record("a .caffemodel was accepted for --resume")
-        } catch let error as ModelFileError {
-            #expect(error.description.contains(".solverstate"))
+            let recipe = try String(contentsOf: resumed.appendingPathComponent("lenet/latest/recipe.json"), encoding: .utf8)
+            #expect(recipe.contains("\"parent\""))
+            #expect(recipe.contains("lenet_iter_25.solverstate"))
         }
-        // The same snapshot under a net with other layers.
-        let state = snapshots.appendingPathComponent("lenet_iter_5.solverstate")
-        #expect(throws: (any Error).self) {
-            try TestData.train(["lenet", "--iterations", "10", "--resume", state.path, "--results", root.path,
-                                "--set", "solver.type=Adam"] + Self.common)
-        }
-    }
 
-    @Test func weightsStartAFineTuningRunByLayerName() throws {
-        try TestData.ensureFashionMNIST()
-        let root = try TestData.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: root) }
-        try TestData.train(["lenet", "--iterations", "5", "--seed", "3", "--results", root.path] + Self.common)
-        let model = root.appendingPathComponent("lenet/latest/snapshots/lenet_iter_5.caffemodel").resolvingSymlinksInPath()
-        let tuned = root.appendingPathComponent("tuned")
-        try TestData.train(["lenet", "--iterations", "1", "--weights", model.path, "--results", tuned.path] + Self.common)
-        let log = try String(contentsOf: tuned.appendingPathComponent("lenet/latest/train.log"), encoding: .utf8)
-        #expect(log.contains("Copying weights from \(model.path): loaded conv1, conv2, ip1, ip2"))
+        @Test func resumingWithTheWrongFileOrRecipeIsAClearError() throws {
+            try TestData.ensureFashionMNIST()
+            let root = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: root) }
+            try TestData.train(["lenet", "--iterations", "5", "--seed", "3", "--results", root.path] + Self.common)
+            let snapshots = root.appendingPathComponent("lenet/latest/snapshots").resolvingSymlinksInPath()
+            let model = snapshots.appendingPathComponent("lenet_iter_5.caffemodel")
+            do {
+                try TestData.train(["lenet", "--iterations", "10", "--resume", model.path, "--results", root.path] + Self.common)
+                Issue.record("a .caffemodel was accepted for --resume")
+            } catch let error as ModelFileError {
+                #expect(error.description.contains(".solverstate"))
+            }
+            // The same snapshot under a net with other layers.
+            let state = snapshots.appendingPathComponent("lenet_iter_5.solverstate")
+            #expect(throws: (any Error).self) {
+                try TestData.train(["lenet", "--iterations", "10", "--resume", state.path, "--results", root.path,
+                                    "--set", "solver.type=Adam"] + Self.common)
+            }
+        }
+
+        @Test func weightsStartAFineTuningRunByLayerName() throws {
+            try TestData.ensureFashionMNIST()
+            let root = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: root) }
+            try TestData.train(["lenet", "--iterations", "5", "--seed", "3", "--results", root.path] + Self.common)
+            let model = root.appendingPathComponent("lenet/latest/snapshots/lenet_iter_5.caffemodel").resolvingSymlinksInPath()
+            let tuned = root.appendingPathComponent("tuned")
+            try TestData.train(["lenet", "--iterations", "1", "--weights", model.path, "--results", tuned.path] + Self.common)
+            let log = try String(contentsOf: tuned.appendingPathComponent("lenet/latest/train.log"), encoding: .utf8)
+            #expect(log.contains("Copying weights from \(model.path): loaded conv1, conv2, ip1, ip2"))
+        }
     }
 }

@@ -5,122 +5,124 @@ import Testing
 @testable import Runtime
 @testable import Recipes
 
-/// `test`, `classify` and `time` on a LeNet trained here, checked against the trainer's own
-/// numbers; and snapshots that survive a process killed while writing them.
-@Suite(.serialized, .enabled(if: TestData.available, "needs Debian's dataset-fashion-mnist (sh Scripts/bootstrap.sh installs it)"))
-struct VerbTests {
-    /// A LeNet trained 200 iterations, tested over the whole test set at 0 and 200.
-    static func trainedLeNet(in root: URL) throws -> URL {
-        try TestData.ensureFashionMNIST()
-        try TestData.train(["lenet", "--iterations", "200", "--seed", "4", "--results", root.path, "--quiet",
-                            "--set", "solver.test_interval=200", "--set", "solver.snapshot=0"])
-        return root.appendingPathComponent("lenet/latest").resolvingSymlinksInPath()
-    }
-
-    @Test func testAndClassifyAgreeWithTheTrainer() throws {
-        let root = try TestData.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: root) }
-        let run = try Self.trainedLeNet(in: root)
-        let weights = run.appendingPathComponent("snapshots/lenet_iter_200.caffemodel")
-
-        // `test` over the whole test set gives what the trainer's last test pass gave.
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json"))) as? [String: Any]
-        let trained = try #require(((summary?["summary"] as? [String: Any])?["final_test"] as? [String: Double])?["accuracy"])
-        guard let test = try ExperimentsCLI.parseAsRoot(["test", "lenet", "--weights", weights.path]) as? TestCommand else {
-            Issue.record("test did not parse")
-            return
+extension ExperimentsSuite {
+    /// `test`, `classify` and `time` on a LeNet trained here, checked against the trainer's own
+    /// numbers; and snapshots that survive a process killed while writing them.
+    @Suite(.serialized, .enabled(if: TestData.available, "needs Debian's dataset-fashion-mnist (sh Scripts/bootstrap.sh installs it)"))
+    struct VerbTests {
+        /// A LeNet trained 200 iterations, tested over the whole test set at 0 and 200.
+        static func trainedLeNet(in root: URL) throws -> URL {
+            try TestData.ensureFashionMNIST()
+            try TestData.train(["lenet", "--iterations", "200", "--seed", "4", "--results", root.path, "--quiet",
+                                "--set", "solver.test_interval=200", "--set", "solver.snapshot=0"])
+            return root.appendingPathComponent("lenet/latest").resolvingSymlinksInPath()
         }
-        let scores = Dictionary(uniqueKeysWithValues: try test.score())
-        let accuracy = try #require(scores["accuracy"])
-        #expect(abs(accuracy - trained) < 1e-6, "test \(accuracy) vs trainer \(trained)")
-        #expect(accuracy > 0.6)
 
-        // `classify` on PNG files of the first test records gives the probabilities the TEST net
-        // computes for the same records read from the database.
-        let reader = try LMDBReader(path: "data/fashion-mnist/test_lmdb")
-        let cursor = try reader.makeCursor()
-        var paths: [String] = []
-        var labels: [Int] = []
-        for i in 0..<3 {
-            let datum = try Caffe_Datum(record: try cursor.next().value)
-            let image = try Image(width: 28, height: 28, channels: 1, pixels: [UInt8](datum.data))
-            let url = root.appendingPathComponent("item\(i).png")
-            try PNG.encode(image).write(to: url)
-            paths.append(url.path)
-            labels.append(Int(datum.label))
-        }
-        guard let classify = try ExperimentsCLI.parseAsRoot(["classify", "lenet", "--weights", weights.path, "--top", "10"] + paths) as? ClassifyCommand else {
-            Issue.record("classify did not parse")
-            return
-        }
-        let predictions = try classify.predictions()
+        @Test func testAndClassifyAgreeWithTheTrainer() throws {
+            let root = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: root) }
+            let run = try Self.trainedLeNet(in: root)
+            let weights = run.appendingPathComponent("snapshots/lenet_iter_200.caffemodel")
 
-        let graph = try Compiler.compile(LeNet.spec(), for: .test, store: ParameterStore())
-        try Weights.load(weights, into: graph)
-        try graph.forward()
-        let loss = try #require(graph.layers.compactMap { $0 as? SoftmaxWithLossLayer }.first)
-        for (i, (_, best)) in predictions.enumerated() {
-            #expect(best.count == 10)
-            for (p, name) in best {
-                let k = try #require(FashionMNIST.labels.firstIndex(of: name))
-                #expect(abs(p - Double(loss.probabilities.data[i * 10 + k])) < 1e-5, "item \(i) class \(name)")
+            // `test` over the whole test set gives what the trainer's last test pass gave.
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json"))) as? [String: Any]
+            let trained = try #require(((summary?["summary"] as? [String: Any])?["final_test"] as? [String: Double])?["accuracy"])
+            guard let test = try ExperimentsCLI.parseAsRoot(["test", "lenet", "--weights", weights.path]) as? TestCommand else {
+                Issue.record("test did not parse")
+                return
             }
-        }
-        // And oversampling (ten crops of an uncropped 28x28 image are ten copies, five mirrored)
-        // still names real classes with probabilities that sum to at most 1.
-        guard let over = try ExperimentsCLI.parseAsRoot(["classify", "lenet", "--weights", weights.path, "--oversample", paths[0]]) as? ClassifyCommand else {
-            Issue.record("classify did not parse")
-            return
-        }
-        let total = try over.predictions()[0].1.reduce(0) { $0 + $1.0 }
-        #expect(total > 0 && total <= 1 + 1e-6)
-        _ = labels
-    }
+            let scores = Dictionary(uniqueKeysWithValues: try test.score())
+            let accuracy = try #require(scores["accuracy"])
+            #expect(abs(accuracy - trained) < 1e-6, "test \(accuracy) vs trainer \(trained)")
+            #expect(accuracy > 0.6)
 
-    @Test func timeReportsCaffesSummaryLines() throws {
-        try TestData.ensureFashionMNIST()
-        guard var time = try ExperimentsCLI.parseAsRoot(["time", "caffenet", "--phase", "test", "--batch", "1", "--repeat", "1"]) as? TimeCommand else {
-            Issue.record("time did not parse")
-            return
-        }
-        try time.run()
-        guard var train = try ExperimentsCLI.parseAsRoot(["time", "lenet", "--repeat", "2"]) as? TimeCommand else {
-            Issue.record("time did not parse")
-            return
-        }
-        try train.run()
-    }
+            // `classify` on PNG files of the first test records gives the probabilities the TEST net
+            // computes for the same records read from the database.
+            let reader = try LMDBReader(path: "data/fashion-mnist/test_lmdb")
+            let cursor = try reader.makeCursor()
+            var paths: [String] = []
+            var labels: [Int] = []
+            for i in 0..<3 {
+                let datum = try Caffe_Datum(record: try cursor.next().value)
+                let image = try Image(width: 28, height: 28, channels: 1, pixels: [UInt8](datum.data))
+                let url = root.appendingPathComponent("item\(i).png")
+                try PNG.encode(image).write(to: url)
+                paths.append(url.path)
+                labels.append(Int(datum.label))
+            }
+            guard let classify = try ExperimentsCLI.parseAsRoot(["classify", "lenet", "--weights", weights.path, "--top", "10"] + paths) as? ClassifyCommand else {
+                Issue.record("classify did not parse")
+                return
+            }
+            let predictions = try classify.predictions()
 
-    /// Kill -9 a run that snapshots every iteration, at several moments: whatever is left in
-    /// snapshots/ must read back whole (writes go to a temporary file that is renamed).
-    @Test func snapshotsSurviveAKilledWriter() throws {
-        try TestData.ensureFashionMNIST()
-        let binary = try #require(RunControlTests.executable, "the experiments executable is not beside the tests")
-        let results = try TestData.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: results) }
-        for delay in [0.7, 1.3, 2.1] {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = ["lenet", "--iterations", "100000", "--results", results.path, "--quiet",
-                                 "--set", "solver.snapshot=1", "--set", "solver.test_interval=0", "--threads", "1"]
-            try process.run()
-            let log = results.appendingPathComponent("lenet/latest/train.log")
-            try RunControlTests.waitFor("training to start") {
-                ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("Snapshotting")
+            let graph = try Compiler.compile(LeNet.spec(), for: .test, store: ParameterStore())
+            try Weights.load(weights, into: graph)
+            try graph.forward()
+            let loss = try #require(graph.layers.compactMap { $0 as? SoftmaxWithLossLayer }.first)
+            for (i, (_, best)) in predictions.enumerated() {
+                #expect(best.count == 10)
+                for (p, name) in best {
+                    let k = try #require(FashionMNIST.labels.firstIndex(of: name))
+                    #expect(abs(p - Double(loss.probabilities.data[i * 10 + k])) < 1e-5, "item \(i) class \(name)")
+                }
             }
-            Thread.sleep(forTimeInterval: delay)
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            let snapshots = results.appendingPathComponent("lenet/latest/snapshots").resolvingSymlinksInPath()
-            let files = try FileManager.default.contentsOfDirectory(atPath: snapshots.path)
-            let models = files.filter { $0.hasSuffix(".caffemodel") }
-            #expect(!models.isEmpty)
-            for file in models {
-                let model = try CaffeModel.read(from: snapshots.appendingPathComponent(file))
-                #expect(model.layers.contains { $0.name == "ip2" }, "\(file)")
+            // And oversampling (ten crops of an uncropped 28x28 image are ten copies, five mirrored)
+            // still names real classes with probabilities that sum to at most 1.
+            guard let over = try ExperimentsCLI.parseAsRoot(["classify", "lenet", "--weights", weights.path, "--oversample", paths[0]]) as? ClassifyCommand else {
+                Issue.record("classify did not parse")
+                return
             }
-            for file in files where file.hasSuffix(".solverstate") {
-                _ = try SolverStateFile.read(from: snapshots.appendingPathComponent(file))
+            let total = try over.predictions()[0].1.reduce(0) { $0 + $1.0 }
+            #expect(total > 0 && total <= 1 + 1e-6)
+            _ = labels
+        }
+
+        @Test func timeReportsCaffesSummaryLines() throws {
+            try TestData.ensureFashionMNIST()
+            guard var time = try ExperimentsCLI.parseAsRoot(["time", "caffenet", "--phase", "test", "--batch", "1", "--repeat", "1"]) as? TimeCommand else {
+                Issue.record("time did not parse")
+                return
+            }
+            try time.run()
+            guard var train = try ExperimentsCLI.parseAsRoot(["time", "lenet", "--repeat", "2"]) as? TimeCommand else {
+                Issue.record("time did not parse")
+                return
+            }
+            try train.run()
+        }
+
+        /// Kill -9 a run that snapshots every iteration, at several moments: whatever is left in
+        /// snapshots/ must read back whole (writes go to a temporary file that is renamed).
+        @Test func snapshotsSurviveAKilledWriter() throws {
+            try TestData.ensureFashionMNIST()
+            let binary = try #require(TestData.executable, "the experiments executable is not beside the tests")
+            let results = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: results) }
+            for delay in [0.7, 1.3, 2.1] {
+                let process = Process()
+                process.executableURL = binary
+                process.arguments = ["lenet", "--iterations", "100000", "--results", results.path, "--quiet",
+                                     "--set", "solver.snapshot=1", "--set", "solver.test_interval=0", "--threads", "1"]
+                try process.run()
+                let log = results.appendingPathComponent("lenet/latest/train.log")
+                try TestData.waitFor("training to start") {
+                    ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("Snapshotting")
+                }
+                Thread.sleep(forTimeInterval: delay)
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                let snapshots = results.appendingPathComponent("lenet/latest/snapshots").resolvingSymlinksInPath()
+                let files = try FileManager.default.contentsOfDirectory(atPath: snapshots.path)
+                let models = files.filter { $0.hasSuffix(".caffemodel") }
+                #expect(!models.isEmpty)
+                for file in models {
+                    let model = try CaffeModel.read(from: snapshots.appendingPathComponent(file))
+                    #expect(model.layers.contains { $0.name == "ip2" }, "\(file)")
+                }
+                for file in files where file.hasSuffix(".solverstate") {
+                    _ = try SolverStateFile.read(from: snapshots.appendingPathComponent(file))
+                }
             }
         }
     }

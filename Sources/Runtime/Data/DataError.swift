@@ -36,7 +36,7 @@ public enum DataError: Error, CustomStringConvertible, LocalizedError, Equatable
         case let .badRecord(database, key, problem):
             return "record\(Self.place(database, key)): \(problem)"
         case let .encodedRecord(database, key):
-            return "record\(Self.place(database, key)) holds an encoded (JPEG/PNG) image; Crema does not decode encoded records yet: convert the images to raw pixels (convert_imageset without --encoded)"
+            return "record\(Self.place(database, key)) holds an encoded (JPEG/PNG) image where raw pixels were expected; decode it first (Caffe_Datum.decoded())"
         case let .idx(file, problem):
             return "IDX file \(file): \(problem)"
         case let .datasetMissing(directory, file, install):

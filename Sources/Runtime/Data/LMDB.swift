@@ -94,9 +94,13 @@ final class LMDBEnvironment {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var open: [String: (environment: LMDBEnvironment, users: Int)] = [:]
 
-    /// The open environment for `path`, opened on first use.
+    /// The open environment for `path`, opened on first use. The key includes the data file's
+    /// inode, so a database replaced on disk (`--force`) is opened afresh, not served stale.
     static func acquire(path: String) throws -> LMDBEnvironment {
-        let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        var info = stat()
+        let inode = stat(resolved + "/data.mdb", &info) == 0 ? UInt64(info.st_ino) : 0
+        let key = "\(resolved)#\(inode)"
         lock.lock()
         defer { lock.unlock() }
         if let entry = open[key] {
@@ -111,10 +115,9 @@ final class LMDBEnvironment {
     /// Closes the environment when its last user lets go (under the lock, so a new open of the
     /// same path never overlaps the close).
     static func release(_ environment: LMDBEnvironment) {
-        let key = URL(fileURLWithPath: environment.path).standardizedFileURL.resolvingSymlinksInPath().path
         lock.lock()
         defer { lock.unlock() }
-        guard let entry = open[key], entry.environment === environment else { return }
+        guard let (key, entry) = open.first(where: { $0.value.environment === environment }) else { return }
         if entry.users > 1 {
             open[key] = (environment, entry.users - 1)
         } else {
