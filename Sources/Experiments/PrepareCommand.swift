@@ -6,7 +6,7 @@ struct PrepareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prepare",
         abstract: "Make the databases recipes read.",
-        subcommands: [PrepareFashionMNIST.self, PrepareImageset.self])
+        subcommands: [PrepareFashionMNIST.self, PrepareImageset.self, PrepareImagenet.self])
 }
 
 struct PrepareFashionMNIST: ParsableCommand {
@@ -23,7 +23,15 @@ struct PrepareFashionMNIST: ParsableCommand {
     @Flag(help: "Convert again even if the databases exist.")
     var force = false
 
+    @Option(help: ArgumentHelp("Instead, write the images as PNG folders with train.txt/test.txt list files (ImageNet's layout), for `prepare imageset`.",
+                               valueName: "DIR"))
+    var png: String?
+
     func run() throws {
+        if let png {
+            print(try FashionMNIST.exportImages(from: URL(fileURLWithPath: source), into: URL(fileURLWithPath: png)) { print($0) })
+            return
+        }
         let out = URL(fileURLWithPath: output)
         if FashionMNIST.isPrepared(at: out) && !force {
             print("\(output) already holds train_lmdb and test_lmdb; pass --force to convert again.")

@@ -78,11 +78,11 @@ public enum FashionMNIST {
                        shape: train.shape, seconds: Date().timeIntervalSince(start))
     }
 
-    private struct SourceFiles {
+    struct SourceFiles {
         var trainImages, trainLabels, testImages, testLabels: URL
     }
 
-    private static func sourceFiles(_ source: URL) throws -> SourceFiles {
+    static func sourceFiles(_ source: URL) throws -> SourceFiles {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw DataError.datasetMissing(directory: source.path, file: nil, install: package)
