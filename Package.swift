@@ -5,6 +5,7 @@ let package = Package(
     name: "Crema",
     products: [
         .executable(name: "experiments", targets: ["Experiments"]),
+        .executable(name: "benchmarks", targets: ["Benchmarks"]),
         .library(name: "NetDSL", targets: ["NetDSL"]),
         .library(name: "Runtime", targets: ["Runtime"]),
         .library(name: "Recipes", targets: ["Recipes"]),
@@ -54,6 +55,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Experiments"
+        ),
+
+        // Throughput benchmarks (release builds): `swift run -c release benchmarks --help`.
+        .executableTarget(
+            name: "Benchmarks",
+            dependencies: ["NetDSL", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks"
         ),
 
         .testTarget(name: "NetDSLTests", dependencies: ["NetDSL", "Recipes"], path: "Tests/NetDSLTests"),
