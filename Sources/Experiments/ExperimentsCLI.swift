@@ -11,7 +11,7 @@ struct ExperimentsCLI: ParsableCommand {
             `experiments <recipe>` trains a recipe (e.g. `experiments lenet`) and records the run under
             results/<recipe>/<run>/. `experiments list` shows the recipes.
             """,
-        subcommands: [TrainCommand.self, ListCommand.self, PrepareCommand.self, TimeCommand.self, TestCommand.self, ClassifyCommand.self, CompareCommand.self, MeanCommand.self],
+        subcommands: [TrainCommand.self, ListCommand.self, PrepareCommand.self, TimeCommand.self, TestCommand.self, ClassifyCommand.self, CompareCommand.self, MeanCommand.self, ExportCommand.self],
         defaultSubcommand: TrainCommand.self
     )
 

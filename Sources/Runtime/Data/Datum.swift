@@ -57,7 +57,13 @@ extension Caffe_Datum {
             throw DataError.badRecord(database: nil, key: nil,
                                       problem: "shape \(shapeText(shape)) is not valid: channels, height and width must be positive")
         }
-        let n = pixelCount
+        // Three Int32 fields can multiply past Int.max in a damaged record; check before using.
+        let (hw, o1) = Int(height).multipliedReportingOverflow(by: Int(width))
+        let (n, o2) = hw.multipliedReportingOverflow(by: Int(channels))
+        guard !o1, !o2 else {
+            throw DataError.badRecord(database: nil, key: nil,
+                                      problem: "shape \(shapeText(shape)) is too large; the record is damaged, rebuild the database")
+        }
         if !data.isEmpty {
             guard data.count == n else {
                 throw DataError.badRecord(database: nil, key: nil,
