@@ -26,6 +26,15 @@ extension Layer {
     public func backward(tops: [Tensor], propagateDown: [Bool], bottoms: [Tensor]) {}
 }
 
+extension Layer {
+    /// The check most kernels start with: exactly one input blob and one output blob.
+    func requireOneInputOneOutput(_ bottoms: [Tensor], _ tops: [Tensor]) throws {
+        guard bottoms.count == 1, tops.count == 1 else {
+            throw LayerError(spec, "takes one input and one output, not \(bottoms.count) and \(tops.count)")
+        }
+    }
+}
+
 /// A layer that cannot run as written: names the layer and its recipe line.
 public struct LayerError: Error, CustomStringConvertible {
     public var layer: String

@@ -33,9 +33,7 @@ final class ConvolutionLayer: Layer {
     private var bias: Tensor? { params.biasTerm ? parameters[1] : nil }
 
     func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {
-        guard bottoms.count == 1, tops.count == 1 else {
-            throw LayerError(spec, "takes one input and one output, not \(bottoms.count) and \(tops.count)")
-        }
+        try requireOneInputOneOutput(bottoms, tops)
         let p = params
         guard p.numOutput > 0 else { throw LayerError(spec, "num_output is \(p.numOutput); it must be positive") }
         guard p.kernelH > 0, p.kernelW > 0 else {

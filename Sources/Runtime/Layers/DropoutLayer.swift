@@ -20,9 +20,7 @@ final class DropoutLayer: Layer {
     }
 
     func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {
-        guard bottoms.count == 1, tops.count == 1 else {
-            throw LayerError(spec, "takes one input and one output, not \(bottoms.count) and \(tops.count)")
-        }
+        try requireOneInputOneOutput(bottoms, tops)
         guard ratio >= 0 && ratio < 1 else {
             throw LayerError(spec, "dropout ratio \(ratio) must be at least 0 and below 1 (it is the fraction of values dropped)")
         }

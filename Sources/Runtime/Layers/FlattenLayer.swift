@@ -12,9 +12,7 @@ final class FlattenLayer: Layer {
     }
 
     func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {
-        guard bottoms.count == 1, tops.count == 1 else {
-            throw LayerError(spec, "takes one input and one output, not \(bottoms.count) and \(tops.count)")
-        }
+        try requireOneInputOneOutput(bottoms, tops)
         guard tops[0] !== bottoms[0] else {
             throw LayerError(spec, "cannot run in place: give its output its own name")
         }

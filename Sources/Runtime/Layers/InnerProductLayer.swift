@@ -24,9 +24,7 @@ final class InnerProductLayer: Layer {
     private var bias: Tensor? { params.biasTerm ? parameters[1] : nil }
 
     func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {
-        guard bottoms.count == 1, tops.count == 1 else {
-            throw LayerError(spec, "takes one input and one output, not \(bottoms.count) and \(tops.count)")
-        }
+        try requireOneInputOneOutput(bottoms, tops)
         guard params.numOutput > 0 else {
             throw LayerError(spec, "num_output is \(params.numOutput); it must be positive")
         }

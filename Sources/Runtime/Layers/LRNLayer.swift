@@ -23,9 +23,7 @@ final class LRNLayer: Layer {
     }
 
     func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {
-        guard bottoms.count == 1, tops.count == 1 else {
-            throw LayerError(spec, "takes one input and one output, not \(bottoms.count) and \(tops.count)")
-        }
+        try requireOneInputOneOutput(bottoms, tops)
         guard params.localSize > 0, params.localSize % 2 == 1 else {
             throw LayerError(spec, "local_size \(params.localSize) must be a positive odd number (the window is centred on each channel)")
         }

@@ -24,9 +24,7 @@ final class PoolingLayer: Layer {
     }
 
     func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {
-        guard bottoms.count == 1, tops.count == 1 else {
-            throw LayerError(spec, "takes one input and one output, not \(bottoms.count) and \(tops.count)")
-        }
+        try requireOneInputOneOutput(bottoms, tops)
         let p = params
         guard p.strideH > 0, p.strideW > 0 else {
             throw LayerError(spec, "stride \(p.strideH)x\(p.strideW) must be positive in both dimensions")
