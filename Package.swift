@@ -65,6 +65,9 @@ let package = Package(
         ),
 
         .testTarget(name: "NetDSLTests", dependencies: ["NetDSL", "Recipes"], path: "Tests/NetDSLTests"),
+        // Recipes that `experiments import` wrote from Caffe's prototxts, checked in and compiled.
+        .testTarget(name: "ImportedRecipesTests", dependencies: ["NetDSL", "Runtime", "Recipes"],
+                    path: "Tests/ImportedRecipesTests"),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "NetDSL", "Recipes"],
                     path: "Tests/RuntimeTests", exclude: ["Fixtures"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Runtime", "NetDSL", "Recipes"],

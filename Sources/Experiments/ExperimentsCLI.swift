@@ -6,12 +6,16 @@ import Foundation
 struct ExperimentsCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiments",
-        abstract: "Train, time and compare the nets described by the recipes in Recipes/.",
+        abstract: "Train, time and compare the nets described by the recipes in Recipes/, or by Caffe's prototxts.",
         discussion: """
-            `experiments <recipe>` trains a recipe (e.g. `experiments lenet`) and records the run under
+            `experiments <recipe>` trains a recipe (e.g. `experiments lenet`) and records the run under \
             results/<recipe>/<run>/. `experiments list` shows the recipes.
+
+            Caffe's prototxts: `experiments train --solver solver.prototxt` trains a Caffe solver and \
+            its net as they are; `experiments import` writes them as a recipe under Recipes/ (rebuild \
+            to use it).
             """,
-        subcommands: [TrainCommand.self, ListCommand.self, PrepareCommand.self, TimeCommand.self, TestCommand.self, ClassifyCommand.self, CompareCommand.self, MeanCommand.self, ExportCommand.self],
+        subcommands: [TrainCommand.self, ListCommand.self, PrepareCommand.self, TimeCommand.self, TestCommand.self, ClassifyCommand.self, CompareCommand.self, MeanCommand.self, ExportCommand.self, ImportCommand.self],
         defaultSubcommand: TrainCommand.self
     )
 

@@ -1,11 +1,18 @@
 import ArgumentParser
 import Foundation
 import NetDSL
+import Runtime
 
-/// The options every verb that runs a recipe shares: which recipe and how to override it.
+/// The options every verb that runs a recipe shares: which recipe (or Caffe solver) and how to
+/// override it.
 struct RecipeOptions: ParsableArguments {
-    @Argument(help: "The recipe to run (see `experiments list`).")
-    var recipe: String
+    @Argument(help: "The recipe to run (see `experiments list`); left out with --solver.")
+    var recipe: String?
+
+    @Option(help: ArgumentHelp(
+        "Run a Caffe solver.prototxt and the net it names as they are, without a recipe or a rebuild. Runs are recorded under results/<net name>/, the net's `name:` in lower case.",
+        valueName: "SOLVER.prototxt"))
+    var solver: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp(
         "Override a setting by Caffe's field name, e.g. --set solver.base_lr=0.001 --set data.train.source=/mnt/train_lmdb (repeatable).",
@@ -20,8 +27,7 @@ struct RecipeOptions: ParsableArguments {
 
     /// The recipe's net and plan with every override applied, and the overrides as recorded.
     func resolve() throws -> (name: String, net: NetSpec, plan: SolverPlan, overrides: [String]) {
-        let type = try RecipeCatalog.find(recipe)
-        var (net, plan) = RecipeCatalog.contents(of: type)
+        var (name, net, plan) = try load()
         var overrides: [String] = []
         if let iterations {
             guard iterations >= 0 else { throw CLIError("--iterations must be 0 or more") }
@@ -36,6 +42,36 @@ struct RecipeOptions: ParsableArguments {
                 throw CLIError(error.message)
             }
         }
-        return (type.name, net, plan, overrides)
+        return (name, net, plan, overrides)
+    }
+
+    /// The recipe, or the Caffe solver and its net, before overrides.
+    private func load() throws -> (name: String, net: NetSpec, plan: SolverPlan) {
+        switch (recipe, solver) {
+        case (let recipe?, nil):
+            let type = try RecipeCatalog.find(recipe)
+            let (net, plan) = RecipeCatalog.contents(of: type)
+            return (type.name, net, plan)
+        case (nil, let solver?):
+            let imported = try CaffeImport.load(solver: solver)
+            for note in imported.notes {
+                FileHandle.standardError.write(Foundation.Data("Note: \(note)\n".utf8))
+            }
+            guard let plan = imported.solver else { throw CLIError("\(solver) holds no solver settings") }
+            return (Self.runName(net: imported.net.name, solver: solver), imported.net, plan)
+        case (nil, nil):
+            throw CLIError("name a recipe (see `experiments list`), or pass --solver SOLVER.prototxt to run a Caffe solver")
+        case (_?, _?):
+            throw CLIError("give a recipe or --solver, not both: --solver runs the Caffe solver and the net it names instead of a recipe")
+        }
+    }
+
+    /// The results folder name of a Caffe solver's runs: its net's name in lower case, or the
+    /// solver file's name when the net has none.
+    static func runName(net: String, solver: String) -> String {
+        let base = net.isEmpty ? URL(fileURLWithPath: solver).deletingPathExtension().lastPathComponent : net
+        let safe = base.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" }
+        let name = String(safe).trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        return name.isEmpty ? "solver" : name
     }
 }

@@ -7,7 +7,7 @@ import Runtime
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a recipe and record the run (the default: `experiments lenet`).")
+        abstract: "Train a recipe, or a Caffe solver.prototxt with --solver, and record the run (the default: `experiments lenet`).")
 
     @OptionGroup var options: RecipeOptions
 
@@ -51,7 +51,9 @@ struct TrainCommand: ParsableCommand {
         defer { recorder.finish() }
         try folder.writeJSON(RunRecord(recipe: name, net: net, solver: plan, overrides: overrides,
                                        parent: resume.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
-                                       weights: weights), to: "recipe.json")
+                                       weights: weights,
+                                       solverFile: options.solver.map { URL(fileURLWithPath: $0).standardizedFileURL.path }),
+                             to: "recipe.json")
         try folder.writeJSON(EnvironmentRecord.current(seed: plan.seed), to: "environment.json")
         folder.markLatest()
         recorder.log("Run folder: \(folder.url.path)", source: "experiments.swift:1")
@@ -119,6 +121,8 @@ struct RunRecord: Codable {
     var parent: String?
     /// The weights a fine-tuning run started from.
     var weights: String?
+    /// The Caffe solver.prototxt a `--solver` run trained, instead of a recipe.
+    var solverFile: String? = nil
 }
 
 /// summary.json: how the run ended.

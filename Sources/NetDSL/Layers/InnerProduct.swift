@@ -14,4 +14,6 @@ public struct InnerProduct: NetLayer {
 
     public func weights(_ filler: Filler) -> Self { with { $0.params.weightFiller = filler } }
     public func bias(_ filler: Filler) -> Self { with { $0.params.biasFiller = filler } }
+    /// Folds the axes from `axis` on into the inner product; earlier axes are the batch.
+    public func axis(_ axis: Int) -> Self { with { $0.params.axis = axis } }
 }

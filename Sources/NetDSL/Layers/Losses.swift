@@ -25,6 +25,9 @@ public struct SoftmaxWithLoss: NetLayer {
         params = p
         base = baseSpec(name, .softmaxWithLoss(p), fileID, line)
     }
+
+    /// The axis the softmax runs over (channels by default).
+    public func axis(_ axis: Int) -> Self { with { $0.params.axis = axis } }
 }
 
 /// The fraction of samples whose label is among the `topK` highest scores.
@@ -40,4 +43,7 @@ public struct Accuracy: NetLayer {
         params = p
         base = baseSpec(name, .accuracy(p), fileID, line)
     }
+
+    /// The axis that holds the class scores (channels by default).
+    public func axis(_ axis: Int) -> Self { with { $0.params.axis = axis } }
 }

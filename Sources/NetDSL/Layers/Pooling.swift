@@ -32,4 +32,7 @@ public struct Pooling: NetLayer {
         layer.params.globalPooling = true
         return layer
     }
+
+    /// Pools over the whole spatial extent whatever the kernel (Caffe's `global_pooling`).
+    public func globalPooling(_ on: Bool = true) -> Self { with { $0.params.globalPooling = on } }
 }

@@ -1,0 +1,83 @@
+import NetDSL
+
+/// A net with every layer kind and every setting away from its default somewhere, with its
+/// inputs and outputs spelled out as a prototxt states them; Written/WrittenZoo.swift is what
+/// RecipeSource writes for it.
+enum Zoo {
+    static var spec: NetSpec {
+        var train = DataParams(source: "a/b \"q\" \\ lmdb", batchSize: 7)
+        train.transform.cropSize = 3
+        train.transform.mirror = true
+        train.transform.meanValue = [104, 117.5, 1e-7]
+        train.transform.scale = 0.00390625
+        var val = DataParams(source: "val", batchSize: 3)
+        val.transform.meanFile = "m.binaryproto"
+
+        var conv1 = ConvolutionParams(numOutput: 4, kernelH: 3, kernelW: 2)
+        (conv1.strideH, conv1.padW, conv1.group, conv1.biasTerm) = (2, 1, 2, false)
+        conv1.weightFiller = .gaussian(mean: 0.5, std: 0.01)
+        conv1.biasFiller = .uniform(min: -0.1, max: 0.2)
+        var conv = ConvolutionParams(numOutput: 8, kernelH: 3, kernelW: 3)
+        conv.weightFiller = .msra(.fanOut)
+        conv.biasFiller = .constant(0.1)
+        var ip = InnerProductParams(numOutput: 10)
+        (ip.axis, ip.weightFiller, ip.biasTerm) = (2, .xavier(.average), false)
+        var global = PoolingParams(method: .average, kernelH: 1, kernelW: 1)
+        global.globalPooling = true
+        var globalNoKernel = PoolingParams(method: .max, kernelH: 0, kernelW: 0)
+        globalNoKernel.globalPooling = true
+        var pool = PoolingParams(method: .max, kernelH: 3, kernelW: 3)
+        (pool.strideH, pool.strideW, pool.padH, pool.padW) = (2, 2, 1, 1)
+        var lrn = LRNParams()
+        (lrn.k, lrn.alpha) = (2, 1e-4)
+        var loss = SoftmaxWithLossParams()
+        (loss.axis, loss.ignoreLabel, loss.normalization) = (2, -1, .none)
+        var accuracy = AccuracyParams(topK: 5)
+        (accuracy.axis, accuracy.ignoreLabel) = (2, 3)
+
+        return NetSpec(name: "Zoo \"net\"", layers: [
+            LayerSpec(name: "data", kind: .data(train), tops: ["data", "label"], phase: .train),
+            LayerSpec(name: "vdata", kind: .data(val), tops: ["data"], phase: .test),
+            LayerSpec(name: "in", kind: .input(InputParams(shapes: [[1, 2], [3], [4, 5, 6]])), tops: ["x", "label", "z"],
+                      phase: .test),
+            LayerSpec(name: "conv1", kind: .convolution(conv1), bottoms: ["data"], tops: ["conv1"],
+                      params: [ParamSpec(name: "w", lrMult: 0, decayMult: 0)]),
+            LayerSpec(name: "relu1", kind: .relu(ReLUParams(negativeSlope: 0.1)), bottoms: ["conv1"], tops: ["conv1"]),
+            LayerSpec(name: "conv2", kind: .convolution(conv), bottoms: ["conv1"], tops: ["c2"],
+                      params: [ParamSpec(lrMult: 1, decayMult: 1), ParamSpec(lrMult: 2, decayMult: 0)]),
+            LayerSpec(name: "conv3", kind: .convolution(conv), bottoms: ["conv1"], tops: ["conv3"],
+                      params: [ParamSpec(name: "a"), ParamSpec(name: "b")]),
+            LayerSpec(name: "conv4", kind: .convolution(conv), bottoms: ["conv1"], tops: ["conv4"],
+                      params: [ParamSpec(name: "a", lrMult: 3, decayMult: 1), ParamSpec(name: "b", lrMult: 4, decayMult: 0.5)]),
+            LayerSpec(name: "cat", kind: .concat(ConcatParams(axis: 1)), bottoms: ["c2", "conv3", "conv4"], tops: ["cat"]),
+            LayerSpec(name: "sum", kind: .eltwise(EltwiseParams(operation: .sum, coeff: [1, -1])),
+                      bottoms: ["conv3", "conv4"], tops: ["sum"]),
+            LayerSpec(name: "prod", kind: .eltwise(EltwiseParams(operation: .product)), bottoms: ["sum", "conv3"]),
+            LayerSpec(name: "split", kind: .split, bottoms: ["prod"], tops: ["p1", "p2"]),
+            LayerSpec(name: "sig", kind: .sigmoid, bottoms: ["p1"], tops: ["sig"]),
+            LayerSpec(name: "tanh1", kind: .tanh, bottoms: ["sig"], tops: ["tanh1"]),
+            LayerSpec(name: "gp", kind: .pooling(global), bottoms: ["tanh1"], tops: ["gp"]),
+            LayerSpec(name: "gp2", kind: .pooling(globalNoKernel), bottoms: ["gp"], tops: ["gp2"]),
+            LayerSpec(name: "pool3", kind: .pooling(pool), bottoms: ["gp2"], tops: ["pool3"]),
+            LayerSpec(name: "norm", kind: .lrn(lrn), bottoms: ["pool3"], tops: ["norm"]),
+            LayerSpec(name: "drop", kind: .dropout(DropoutParams(ratio: 0.3)), bottoms: ["norm"], tops: ["dropped"]),
+            LayerSpec(name: "flat", kind: .flatten(FlattenParams(axis: 2, endAxis: 3)), bottoms: ["dropped"], tops: ["flat"]),
+            LayerSpec(name: "ip", kind: .innerProduct(ip), bottoms: ["flat"], tops: ["ip"], params: [ParamSpec(lrMult: 1.5)]),
+            LayerSpec(name: "prob", kind: .softmax(SoftmaxParams(axis: 2)), bottoms: ["ip"], tops: ["prob"], phase: .test),
+            LayerSpec(name: "acc", kind: .accuracy(accuracy), bottoms: ["ip", "label"], tops: ["acc"], phase: .test,
+                      lossWeight: 0),
+            LayerSpec(name: "loss", kind: .softmaxWithLoss(loss), bottoms: ["ip", "label"], tops: ["loss"], lossWeight: 0.5),
+            LayerSpec(name: "loss2", kind: .softmaxWithLoss(SoftmaxWithLossParams()), bottoms: ["p2", "label"],
+                      tops: ["loss2"], phase: .train),
+        ])
+    }
+
+    static var plan: SolverPlan {
+        var p = SolverPlan(type: .adam, baseLR: 1e-3, policy: .multistep(gamma: 0.5, steps: [100, 20_000]),
+                           iterations: 123_456)
+        (p.power, p.stepsize, p.momentum2, p.delta, p.rmsDecay) = (0.25, 7, 0.99, 1e-6, 0.9)
+        (p.regularization, p.iterSize, p.clipGradients, p.averageLoss) = (.l1, 2, 35, 10)
+        (p.testAtStart, p.snapshotPrefix, p.seed) = (false, "snap/zoo", 1701)
+        return p
+    }
+}
