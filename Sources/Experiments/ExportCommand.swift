@@ -4,33 +4,52 @@ import NetDSL
 import Runtime
 
 /// Writes a trained run as a Caffe deploy net (deploy.prototxt + .caffemodel) that Caffe and
-/// OpenCV's dnn module load.
+/// OpenCV's dnn module load, and/or as an ONNX model that ONNX runtimes load.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export a run (newest snapshot) or a snapshot as a Caffe deploy.prototxt and .caffemodel.")
+        abstract: "Export a run (newest snapshot) or a snapshot as a Caffe deploy.prototxt and .caffemodel, or as ONNX.")
 
     @Argument(help: "A run folder (results/<recipe>/<run>) or a .caffemodel in its snapshots/ folder.")
     var source: String
 
     @Option(help: ArgumentHelp("Folder to create with deploy.prototxt and the weights.", valueName: "OUT_DIR"))
-    var deploy: String
+    var deploy: String?
+
+    @Option(help: ArgumentHelp("ONNX model to write (operator set 13; input \"data\", already preprocessed as the TEST data; output \"prob\").",
+                               valueName: "OUT.onnx"))
+    var onnx: String?
 
     @Option(help: "Input shape N,C,H,W (default: 1 and the TEST data's channels and crop).")
     var inputShape: String?
 
-    @Flag(help: "Write into OUT_DIR even if it exists.")
+    @Flag(help: "Write into OUT_DIR, or over OUT.onnx, even if it exists.")
     var force = false
 
-    func run() throws {
-        let out = try export()
-        print("Wrote \(out.appendingPathComponent("deploy.prototxt").path) and its weights")
+    func validate() throws {
+        guard deploy != nil || onnx != nil else {
+            throw ValidationError("say what to write: --deploy OUT_DIR, --onnx OUT.onnx, or both")
+        }
     }
 
-    /// Writes the deploy files; returns the output folder.
+    func run() throws {
+        for file in try export() { print("Wrote \(file.path)") }
+    }
+
+    /// Writes the deploy files and/or the ONNX model; returns the files written.
     @discardableResult
-    func export() throws -> URL {
+    func export() throws -> [URL] {
         let fm = FileManager.default
+        guard deploy != nil || onnx != nil else {
+            throw CLIError("say what to write: --deploy OUT_DIR, --onnx OUT.onnx, or both")
+        }
+        // Refuse before writing anything, so an export never stops half done.
+        if let deploy, fm.fileExists(atPath: deploy), !force {
+            throw CLIError("\(deploy) exists; pass --force to write into it")
+        }
+        if let onnx, fm.fileExists(atPath: onnx), !force {
+            throw CLIError("\(onnx) exists; pass --force to overwrite it")
+        }
         let (runFolder, snapshot) = try locate()
         let recordData = try Data(contentsOf: runFolder.appendingPathComponent("recipe.json"))
         let record = try SpecJSON.decoder().decode(RunRecord.self, from: recordData)
@@ -40,7 +59,25 @@ struct ExportCommand: ParsableCommand {
         }
         let shape = try inputShape.map(Self.parseShape) ?? Self.testInputShape(data)
         let (spec, _) = try ClassifyCommand.deployNet(net, data: dataIndex, shape: shape)
+        // The ONNX model is built first: a net it cannot express stops the export before any file is written.
+        let onnxModel = try onnx.map { _ in try onnxBytes(spec, snapshot: snapshot) }
+        var written: [URL] = []
+        if let deploy { written += try writeDeploy(spec, snapshot: snapshot, to: URL(fileURLWithPath: deploy)) }
+        if let onnx, let onnxModel {
+            let url = URL(fileURLWithPath: onnx)
+            let folder = url.deletingLastPathComponent()
+            if !fm.fileExists(atPath: folder.path) {
+                try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+            }
+            try writeAtomically(onnxModel, to: url)
+            written.append(url)
+        }
+        return written
+    }
 
+    /// deploy.prototxt and the snapshot's weights for it, in `outURL`.
+    private func writeDeploy(_ spec: NetSpec, snapshot: URL, to outURL: URL) throws -> [URL] {
+        let fm = FileManager.default
         let stored = try CaffeModel.read(from: snapshot).layers
         var byName: [String: CaffeModelLayer] = [:]
         for layer in stored { byName[layer.name] = layer }
@@ -56,17 +93,27 @@ struct ExportCommand: ParsableCommand {
             }
         }
 
-        let outURL = URL(fileURLWithPath: deploy)
-        if fm.fileExists(atPath: outURL.path) {
-            guard force else { throw CLIError("\(deploy) exists; pass --force to write into it") }
-        } else {
+        if !fm.fileExists(atPath: outURL.path) {
             try fm.createDirectory(at: outURL, withIntermediateDirectories: true)
         }
         let text = try DeployPrototxt.text(for: spec)
-        try writeAtomically(Data(text.utf8), to: outURL.appendingPathComponent("deploy.prototxt"))
+        let prototxt = outURL.appendingPathComponent("deploy.prototxt")
+        try writeAtomically(Data(text.utf8), to: prototxt)
         let modelName = snapshot.deletingPathExtension().lastPathComponent + ".caffemodel"
-        try CaffeModel.write(netName: spec.name, layers: kept, to: outURL.appendingPathComponent(modelName))
-        return outURL
+        let weights = outURL.appendingPathComponent(modelName)
+        try CaffeModel.write(netName: spec.name, layers: kept, to: weights)
+        return [prototxt, weights]
+    }
+
+    /// The deploy net with the snapshot's weights as a serialized ONNX model.
+    private func onnxBytes(_ spec: NetSpec, snapshot: URL) throws -> Foundation.Data {
+        let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 1))
+        let report = try Weights.load(snapshot, into: graph)
+        if !report.initialised.isEmpty {
+            throw CLIError("\(snapshot.path) has no weights for \(report.initialised.joined(separator: ", "))")
+        }
+        return try ONNXExport.serializedModel(
+            of: graph, docString: "\(spec.name) from \(snapshot.lastPathComponent), exported by Crema")
     }
 
     /// The run folder and the snapshot to export.
