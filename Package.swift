@@ -27,6 +27,8 @@ let package = Package(
                        providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // oneDNN's header only: Runtime opens libdnnl at run time (Runtime/OneDNN/OneDNNLibrary.swift).
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         .target(name: "NetDSL", path: "Sources/NetDSL"),
         // Our own C: libjpeg/libpng calls wrapped in setjmp so a bad image is an error, not an exit.
@@ -34,7 +36,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "NetDSL", "CBLAS", "CLMDB", "CPNG", "CJPEG", "CZlib", "CImageSupport",
+                "NetDSL", "CBLAS", "CLMDB", "CPNG", "CJPEG", "CZlib", "CImageSupport", "CDNNL",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Sources/Runtime",
