@@ -33,10 +33,12 @@ let package = Package(
         .target(name: "NetDSL", path: "Sources/NetDSL"),
         // Our own C: libjpeg/libpng calls wrapped in setjmp so a bad image is an error, not an exit.
         .target(name: "CImageSupport", dependencies: ["CJPEG", "CPNG"], path: "Sources/CImageSupport"),
+        // Our own SIMD kernels (AVX-512 with a plain fallback, chosen at run time) and flush-to-zero.
+        .target(name: "CKernels", path: "Sources/CKernels"),
         .target(
             name: "Runtime",
             dependencies: [
-                "NetDSL", "CBLAS", "CLMDB", "CPNG", "CJPEG", "CZlib", "CImageSupport", "CDNNL",
+                "NetDSL", "CBLAS", "CLMDB", "CPNG", "CJPEG", "CZlib", "CImageSupport", "CKernels", "CDNNL",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Sources/Runtime",
@@ -62,7 +64,7 @@ let package = Package(
         // Throughput benchmarks (release builds): `swift run -c release benchmarks --help`.
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["NetDSL", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["NetDSL", "Runtime", "Recipes", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks"
         ),
 

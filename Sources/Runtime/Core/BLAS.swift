@@ -1,6 +1,22 @@
 import CBLAS
+import CKernels
+import Foundation
 
-private let lib = BLASLibrary.shared
+/// OpenBLAS starts its threads when it loads, and they inherit the loading thread's
+/// floating-point environment: flush denormals first so that its kernels flush them too.
+///
+/// After each call OpenBLAS's threads spin waiting for the next one for 2^28 cycles (about a
+/// tenth of a second) unless OPENBLAS_THREAD_TIMEOUT says otherwise, read when it loads. On two
+/// cores that spinning thread takes a core from Crema's own parallel loops (pooling, LRN, the
+/// small-batch products), which then run at half speed; 2^16 cycles (about 30 microseconds)
+/// still spans consecutive calls. A value the user set is left alone.
+private let lib: BLASLibrary = {
+    crema_flush_denormals()
+    if getenv("OPENBLAS_THREAD_TIMEOUT") == nil && getenv("GOTO_THREAD_TIMEOUT") == nil {
+        setenv("OPENBLAS_THREAD_TIMEOUT", "16", 1)
+    }
+    return BLASLibrary.shared
+}()
 private let rowMajor = Int32(CREMA_CBLAS_ROW_MAJOR)
 private let noTrans = Int32(CREMA_CBLAS_NO_TRANS)
 private let BLAS_trans = Int32(CREMA_CBLAS_TRANS)
@@ -47,6 +63,24 @@ public enum BLAS {
     @inline(__always)
     public static func asum(_ n: Int, _ x: UnsafePointer<Float>) -> Float { lib.sasum(Int32(n), x, 1) }
 
+    /// For `m` input rows (1...8) of `k` values, `y[j * outputs + i] = dot(w row i, x row j)`
+    /// (plus `bias[i]`) over a row-major `outputs x k` weight matrix: a fully connected layer at
+    /// batch sizes where it is bound by reading the weights. Each weight is read once for all
+    /// rows, and the outputs are split over the cores so both stream weights at once.
+    public static func smallBatchProduct(m: Int, outputs: Int, k: Int, weights: UnsafePointer<Float>,
+                                         x: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                                         y: UnsafeMutablePointer<Float>) {
+        // About a million weights per chunk (4 MB) is worth a thread.
+        let grain = max(4, (1 << 20) / max(k, 1))
+        Parallel.forEachChunk(outputs, grain: grain) { rows in
+            crema_rows_dot(weights, x, bias, y, Int64(k), Int64(m), Int64(k), Int64(outputs),
+                           Int64(rows.lowerBound), Int64(rows.upperBound))
+        }
+    }
+
+    /// The most input rows `smallBatchProduct` takes.
+    public static let smallBatchLimit = 8
+
     /// Threads OpenBLAS uses for each call.
     public static var threads: Int {
         get { Int(lib.getThreads()) }
@@ -58,4 +92,24 @@ public enum BLAS {
     public static var coreName: String { lib.corename().map { String(cString: $0) } ?? "unknown" }
     /// The OPENBLAS_CORETYPE Crema set before loading OpenBLAS; nil when it left it alone.
     public static var chosenCoreType: String? { lib.chosenCoreType }
+}
+
+/// Which build of Crema's own vectorised kernels (pooling, LRN, small-batch products) runs.
+public enum KernelVariant: Int, Sendable, CaseIterable {
+    /// Plain C for the baseline x86-64 instruction set.
+    case plain = 0
+    /// AVX-512 (F, BW, DQ, VL).
+    case avx512 = 1
+
+    /// The variant in use; the best the processor supports unless set (tests run each).
+    public static var current: KernelVariant {
+        get { KernelVariant(rawValue: Int(crema_kernel_level())) ?? .plain }
+        set { crema_set_kernel_level(Int32(newValue.rawValue)) }
+    }
+
+    /// The best variant this processor runs.
+    public static var best: KernelVariant { KernelVariant(rawValue: Int(crema_kernel_level_supported())) ?? .plain }
+
+    /// The variants this processor runs, plain first.
+    public static var supported: [KernelVariant] { allCases.filter { $0.rawValue <= best.rawValue } }
 }

@@ -1,33 +1,75 @@
 import Foundation
 
 /// 64-byte aligned Float storage that can be shared between tensors (in-place layers, Flatten).
+///
+/// Storage of a megabyte or more is mapped straight from the kernel: it reads as zeros and
+/// takes no memory until written, so gradients that nothing ever writes (the data blob's, a
+/// TEST net's) cost address space only, and freed storage goes back to the system at once.
 public final class Buffer: @unchecked Sendable {
     public private(set) var pointer: UnsafeMutablePointer<Float>
     public private(set) var capacity: Int
+    /// Bytes mapped with mmap for `pointer`, 0 when it came from the allocator.
+    private var mappedBytes: Int
 
     public init(capacity: Int) {
         self.capacity = max(capacity, 1)
-        pointer = Buffer.allocate(self.capacity)
+        (pointer, mappedBytes) = Buffer.allocate(self.capacity)
     }
 
     /// Makes room for `count` values; contents are kept only up to the old capacity.
     public func reserve(_ count: Int) {
         guard count > capacity else { return }
         let fresh = Buffer.allocate(count)
-        fresh.update(from: pointer, count: capacity)
-        pointer.deallocate()
-        pointer = fresh
+        fresh.pointer.update(from: pointer, count: capacity)
+        Buffer.release(pointer, mappedBytes: mappedBytes)
+        (pointer, mappedBytes) = fresh
         capacity = count
     }
 
-    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+    /// Below this many bytes the allocator's zero-filled memory is cheaper than a mapping.
+    private static let mappingThreshold = 1 << 20
+    /// Mappings are whole 2 MB huge pages (where the system allows them on request, as Linux's
+    /// default `madvise` setting does): batch-256 blobs span gigabytes, which 4 KB pages cover
+    /// with far more TLB misses, and far more faults the first time they are written.
+    private static let hugePage = 2 << 20
+
+    private static func allocate(_ count: Int) -> (pointer: UnsafeMutablePointer<Float>, mappedBytes: Int) {
+        let bytes = count * MemoryLayout<Float>.stride
+        if bytes >= mappingThreshold, let mapped = mapHugePages(bytes) {
+            return (mapped.bindMemory(to: Float.self, capacity: count), (bytes + hugePage - 1) / hugePage * hugePage)
+        }
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         let p = raw.bindMemory(to: Float.self, capacity: count)
         p.initialize(repeating: 0, count: count)
-        return p
+        return (p, 0)
     }
 
-    deinit { pointer.deallocate() }
+    /// A zero-filled mapping of `bytes` rounded up to whole huge pages, starting on a huge-page
+    /// boundary (so the kernel can back it with huge pages); nil if the system refuses.
+    private static func mapHugePages(_ bytes: Int) -> UnsafeMutableRawPointer? {
+        let size = (bytes + hugePage - 1) / hugePage * hugePage
+        guard let raw = mmap(nil, size + hugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              raw != MAP_FAILED else { return nil }
+        let start = Int(bitPattern: raw)
+        let aligned = (start + hugePage - 1) / hugePage * hugePage
+        // Trim the slack before and after the aligned range.
+        if aligned > start { munmap(raw, aligned - start) }
+        let tail = start + size + hugePage - (aligned + size)
+        if let end = UnsafeMutableRawPointer(bitPattern: aligned + size), tail > 0 { munmap(end, tail) }
+        guard let pointer = UnsafeMutableRawPointer(bitPattern: aligned) else { return nil }
+        _ = madvise(pointer, size, MADV_HUGEPAGE)
+        return pointer
+    }
+
+    private static func release(_ pointer: UnsafeMutablePointer<Float>, mappedBytes: Int) {
+        if mappedBytes > 0 {
+            munmap(UnsafeMutableRawPointer(pointer), mappedBytes)
+        } else {
+            pointer.deallocate()
+        }
+    }
+
+    deinit { Buffer.release(pointer, mappedBytes: mappedBytes) }
 }
 
 /// An N-dimensional Float blob (NCHW for images) with a gradient of the same shape.
@@ -68,6 +110,11 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     public func shareData(with other: Tensor) { dataBuffer = other.dataBuffer }
     /// Writes gradients into `other`'s gradient storage (Caffe's ShareDiff).
     public func shareDiff(with other: Tensor) { diffBuffer = other.diffBuffer }
+    /// Keeps gradients in `storage`, which other tensors may share (the graph's buffer planning).
+    func shareDiff(storage: Buffer) {
+        storage.reserve(count)
+        diffBuffer = storage
+    }
 
     /// Size of axis `i`; negative counts from the end.
     public func dim(_ i: Int) -> Int { shape[i < 0 ? shape.count + i : i] }

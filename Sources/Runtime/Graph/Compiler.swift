@@ -73,9 +73,67 @@ public enum Compiler {
             }
         }
 
+        if phase == .train {
+            shareGradientStorage(bottoms: bottoms, tops: tops, propagateDown: propagateDown,
+                                 runsBackward: runsBackward, losses: outputs.filter { $0.lossWeight != 0 }.map(\.tensor))
+        }
         return Graph(name: resolved.name, phase: phase, layers: layers, bottoms: bottoms, tops: tops,
                      propagateDown: propagateDown, runsBackward: runsBackward, blobs: current,
                      outputs: outputs, store: store)
+    }
+
+    /// Buffer planning for blob gradients: a blob's gradient lives only from the backward step
+    /// that first writes it (its last reader's) to the one that consumes it (its producer's), so
+    /// blobs whose lifetimes do not overlap share one storage. A chain of layers then needs two
+    /// gradient buffers, not one per blob (about 0.4 GB less for CaffeNet at batch 256).
+    ///
+    /// Lifetimes are per storage, since in-place layers (one tensor) and Flatten (a shared
+    /// gradient) already share. Blobs no backward step touches (the data, accuracy) keep their
+    /// own storage, which is never written and so never takes memory. Layers overwrite the
+    /// gradients of their inputs, so reused storage needs no clearing.
+    static func shareGradientStorage(bottoms: [[Tensor]], tops: [[Tensor]], propagateDown: [[Bool]],
+                                     runsBackward: [Bool], losses: [Tensor]) {
+        let n = bottoms.count
+        // Backward step of layer i: n - 1 - i; the loss gradients are set at step -1.
+        var first: [ObjectIdentifier: Int] = [:], last: [ObjectIdentifier: Int] = [:]
+        var users: [ObjectIdentifier: [Tensor]] = [:]
+        var order: [ObjectIdentifier] = []
+        func touch(_ t: Tensor, at step: Int) {
+            let id = ObjectIdentifier(t.diffBuffer)
+            if users[id] == nil { order.append(id) }
+            if !(users[id]?.contains { $0 === t } ?? false) { users[id, default: []].append(t) }
+            first[id] = min(first[id] ?? step, step)
+            last[id] = max(last[id] ?? step, step)
+        }
+        for t in losses { touch(t, at: -1) }
+        for i in 0..<n where runsBackward[i] {
+            let step = n - 1 - i
+            for t in tops[i] { touch(t, at: step) }
+            for (k, t) in bottoms[i].enumerated() where propagateDown[i][k] { touch(t, at: step) }
+        }
+        // Greedy interval colouring in order of first use; each shared storage grows to its
+        // largest user.
+        struct Slot { let buffer: Buffer; var freeAfter: Int; var capacity: Int }
+        var slots: [Slot] = []
+        let byStart = order.enumerated().sorted { (first[$0.element] ?? 0, $0.offset) < (first[$1.element] ?? 0, $1.offset) }
+        for id in byStart.map(\.element) {
+            guard let start = first[id], let end = last[id], let group = users[id] else { continue }
+            let need = group.map(\.count).max() ?? 1
+            // Among free slots, the one closest in size, so large and small blobs pair up.
+            let free = slots.indices.filter { slots[$0].freeAfter < start }
+            let pick = free.min { abs(slots[$0].capacity - need) < abs(slots[$1].capacity - need) }
+            let index: Int
+            if let pick {
+                index = pick
+            } else {
+                slots.append(Slot(buffer: Buffer(capacity: need), freeAfter: end, capacity: need))
+                index = slots.count - 1
+            }
+            slots[index].buffer.reserve(need)
+            slots[index].capacity = max(slots[index].capacity, need)
+            slots[index].freeAfter = end
+            for t in group { t.shareDiff(storage: slots[index].buffer) }
+        }
     }
 
     /// For each layer, whether its outputs will carry gradients (it learns, or its inputs do).

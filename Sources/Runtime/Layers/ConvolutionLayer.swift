@@ -131,7 +131,6 @@ final class ConvolutionLayer: Layer {
         let x = bottom.data, y = top.data
         let w = weights.data
         let b = bias?.data
-        let ones = ones.pointer
         let groups = params.group
         let outPerGroup = params.numOutput / groups
         let kdim = g.columnRows / groups
@@ -139,25 +138,33 @@ final class ConvolutionLayer: Layer {
         let inCount = g.imageCount, outCount = params.numOutput * spatial
         let numOutput = params.numOutput
 
+        // One image at a time leaves the cores to OpenBLAS's threads for the products; the
+        // column matrix is then filled by all cores too.
+        let shareColumns = workers == 1 && Parallel.threads > 1 && g.columnCount >= 1 << 16
+        let kernelRows = channels * g.kernelH
         split(images: images, workers: workers) { worker, range in
             for n in range {
                 let image = x + n * inCount
                 let col: UnsafePointer<Float>
                 if g.isPointwise {
                     col = UnsafePointer(image)
+                } else if shareColumns {
+                    let c = cols[worker]
+                    Parallel.forEachChunk(kernelRows, grain: 1) { rows in g.im2col(image, c, kernelRows: rows) }
+                    col = UnsafePointer(c)
                 } else {
                     g.im2col(image, cols[worker])
                     col = UnsafePointer(cols[worker])
                 }
                 let out = y + n * outCount
+                // The bias goes in first and the products add to it: one pass over the output.
+                if let b {
+                    for o in 0..<numOutput { (out + o * spatial).update(repeating: b[o], count: spatial) }
+                }
                 for gi in 0..<groups {
                     BLAS.gemm(transA: false, transB: false, m: outPerGroup, n: spatial, k: kdim, alpha: 1,
-                              a: w + gi * outPerGroup * kdim, b: col + gi * kdim * spatial, beta: 0,
+                              a: w + gi * outPerGroup * kdim, b: col + gi * kdim * spatial, beta: b == nil ? 0 : 1,
                               c: out + gi * outPerGroup * spatial)
-                }
-                if let b {
-                    BLAS.gemm(transA: false, transB: false, m: numOutput, n: spatial, k: 1, alpha: 1,
-                              a: b, b: ones, beta: 1, c: out)
                 }
             }
         }
@@ -193,6 +200,9 @@ final class ConvolutionLayer: Layer {
         let inCount = g.imageCount, outCount = params.numOutput * spatial
         let numOutput = params.numOutput
         let hasBias = !biasDiffs.isEmpty
+        let shareColumns = workers == 1 && Parallel.threads > 1 && g.columnCount >= 1 << 16
+        let kernelRows = channels * g.kernelH
+        let channels = channels
 
         split(images: images, workers: workers) { worker, range in
             let dw = weightDiffs[worker]
@@ -206,6 +216,9 @@ final class ConvolutionLayer: Layer {
                 let col: UnsafeMutablePointer<Float>
                 if g.isPointwise {
                     col = image
+                } else if shareColumns {
+                    col = cols[worker]
+                    Parallel.forEachChunk(kernelRows, grain: 1) { rows in g.im2col(image, col, kernelRows: rows) }
                 } else {
                     col = cols[worker]
                     g.im2col(image, col)
@@ -223,7 +236,15 @@ final class ConvolutionLayer: Layer {
                               a: w + gi * outPerGroup * kdim, b: topDiff + gi * outPerGroup * spatial, beta: 0,
                               c: colDiff + gi * kdim * spatial)
                 }
-                if !g.isPointwise { g.col2im(colDiff, dx + n * inCount) }
+                if g.isPointwise {
+                } else if shareColumns {
+                    let image = dx + n * inCount
+                    Parallel.forEachChunk(channels, grain: 1) { range in
+                        g.col2im(colDiff, image, channels: range)
+                    }
+                } else {
+                    g.col2im(colDiff, dx + n * inCount)
+                }
             }
         }
         for p in weightDiffs.dropFirst() { BLAS.axpy(weights.count, 1, p, weights.diff) }

@@ -55,35 +55,41 @@ struct ConvGeometry: Equatable {
 
     /// Writes the column matrix of `image` (`channels x height x width`) into `col`.
     func im2col(_ image: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>) {
+        im2col(image, col, kernelRows: 0..<(channels * kernelH))
+    }
+
+    /// Writes the rows of the column matrix for the (channel, kernel row) pairs `kernelRows`
+    /// (pair `c * kernelH + ki`), each `kernelW * outSpatial` values; disjoint ranges write
+    /// disjoint parts of `col`, so threads can share the work.
+    func im2col(_ image: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, kernelRows: Range<Int>) {
         let plane = height * width
-        var dst = col
-        for c in 0..<channels {
+        for pair in kernelRows {
+            let c = pair / kernelH, ki = pair % kernelH
             let src = image + c * plane
-            for ki in 0..<kernelH {
-                let rowOffset = ki - padH
-                let rows = ConvGeometry.validRange(offset: rowOffset, stride: strideH, size: height, out: outH)
-                for kj in 0..<kernelW {
-                    let colOffset = kj - padW
-                    let cols = ConvGeometry.validRange(offset: colOffset, stride: strideW, size: width, out: outW)
-                    if rows.lo > 0 { dst.update(repeating: 0, count: rows.lo * outW) }
-                    for oh in rows.lo..<rows.hi {
-                        let out = dst + oh * outW
-                        let inRow = src + (oh * strideH + rowOffset) * width
-                        if cols.lo > 0 { out.update(repeating: 0, count: cols.lo) }
-                        if strideW == 1 {
-                            (out + cols.lo).update(from: inRow + (cols.lo + colOffset), count: cols.hi - cols.lo)
-                        } else {
-                            var iw = cols.lo * strideW + colOffset
-                            for ow in cols.lo..<cols.hi {
-                                out[ow] = inRow[iw]
-                                iw += strideW
-                            }
+            var dst = col + pair * kernelW * outSpatial
+            let rowOffset = ki - padH
+            let rows = ConvGeometry.validRange(offset: rowOffset, stride: strideH, size: height, out: outH)
+            for kj in 0..<kernelW {
+                let colOffset = kj - padW
+                let cols = ConvGeometry.validRange(offset: colOffset, stride: strideW, size: width, out: outW)
+                if rows.lo > 0 { dst.update(repeating: 0, count: rows.lo * outW) }
+                for oh in rows.lo..<rows.hi {
+                    let out = dst + oh * outW
+                    let inRow = src + (oh * strideH + rowOffset) * width
+                    if cols.lo > 0 { out.update(repeating: 0, count: cols.lo) }
+                    if strideW == 1 {
+                        (out + cols.lo).update(from: inRow + (cols.lo + colOffset), count: cols.hi - cols.lo)
+                    } else {
+                        var iw = cols.lo * strideW + colOffset
+                        for ow in cols.lo..<cols.hi {
+                            out[ow] = inRow[iw]
+                            iw += strideW
                         }
-                        if cols.hi < outW { (out + cols.hi).update(repeating: 0, count: outW - cols.hi) }
                     }
-                    if rows.hi < outH { (dst + rows.hi * outW).update(repeating: 0, count: (outH - rows.hi) * outW) }
-                    dst += outSpatial
+                    if cols.hi < outW { (out + cols.hi).update(repeating: 0, count: outW - cols.hi) }
                 }
+                if rows.hi < outH { (dst + rows.hi * outW).update(repeating: 0, count: (outH - rows.hi) * outW) }
+                dst += outSpatial
             }
         }
     }
@@ -91,10 +97,17 @@ struct ConvGeometry: Equatable {
     /// Overwrites `image` with the sum, at each input position, of the column entries that
     /// read it: the adjoint of `im2col`, used to send gradients back to the input.
     func col2im(_ col: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>) {
-        image.update(repeating: 0, count: imageCount)
+        col2im(col, image, channels: 0..<channels)
+    }
+
+    /// `col2im` for the input channels `range` only (each channel's plane is written by its
+    /// own rows of `col`, so threads can take disjoint ranges).
+    func col2im(_ col: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>, channels range: Range<Int>) {
         let plane = height * width
-        var src = col
-        for c in 0..<channels {
+        guard !range.isEmpty else { return }
+        (image + range.lowerBound * plane).update(repeating: 0, count: range.count * plane)
+        var src = col + range.lowerBound * kernelH * kernelW * outSpatial
+        for c in range {
             let dst = image + c * plane
             for ki in 0..<kernelH {
                 let rowOffset = ki - padH

@@ -67,6 +67,12 @@ final class InnerProductLayer: Layer {
 
     func forward(bottoms: [Tensor], tops: [Tensor]) throws {
         let n = params.numOutput
+        if rows <= BLAS.smallBatchLimit {
+            // A few rows: bound by reading the weights, which this streams once on every core.
+            BLAS.smallBatchProduct(m: rows, outputs: n, k: inputs, weights: weights.data, x: bottoms[0].data,
+                                   bias: bias.map { UnsafePointer($0.data) }, y: tops[0].data)
+            return
+        }
         BLAS.gemm(transA: false, transB: true, m: rows, n: n, k: inputs, alpha: 1,
                   a: bottoms[0].data, b: weights.data, beta: 0, c: tops[0].data)
         if let bias {

@@ -1,4 +1,4 @@
-import Foundation
+import CKernels
 import NetDSL
 
 /// Caffe's LRN across channels: scale = k + alpha / size * (sum of x^2 over the `localSize`
@@ -6,14 +6,15 @@ import NetDSL
 ///
 /// The window sums slide along the channels (add the channel entering, subtract the one
 /// leaving) in Caffe's order, so they match Caffe's CPU kernel; only the power differs, by an
-/// ulp or so, where beta is 0.75 and square roots stand in for `pow`.
+/// ulp or so, where beta is 0.75 and square roots stand in for `pow`. The loops are the
+/// vectorised crema_lrn_forward / crema_lrn_backward, over images and ranges of positions.
 final class LRNLayer: Layer {
     let spec: LayerSpec
     let params: LRNParams
 
     /// `scale` for every input value, kept from forward for backward.
     private let scale = Buffer(capacity: 1)
-    /// Backward's working planes, per image.
+    /// Backward's working planes, per work item.
     private let scratch = Buffer(capacity: 1)
     private var num = 0, channels = 0, plane = 0
 
@@ -41,96 +42,45 @@ final class LRNLayer: Layer {
         scale.reserve(bottom.count)
     }
 
-    /// `dst[i] = src[i]^-beta`, with a faster exact-enough form for Caffe's usual beta 0.75.
-    private func negativePower(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-        let beta = params.beta
-        if beta == 0.75 {
-            for i in 0..<n {
-                let r = src[i].squareRoot()
-                dst[i] = 1 / (r * r.squareRoot())
-            }
-        } else {
-            for i in 0..<n { dst[i] = Foundation.pow(src[i], -beta) }
-        }
+    /// Work items: each image's positions split into `parts` ranges, so a batch of one still
+    /// uses every core. Returns (parts, positions per part, rounded to a vector multiple).
+    private func split() -> (parts: Int, length: Int) {
+        let parts = num >= Parallel.threads || plane < 512 ? 1 : min(Parallel.threads, (plane + 255) / 256)
+        let length = ((plane + parts - 1) / parts + 15) / 16 * 16
+        return ((plane + length - 1) / length, length)
     }
 
     func forward(bottoms: [Tensor], tops: [Tensor]) throws {
         let x = bottoms[0].data, y = tops[0].data, s = scale.pointer
         let (C, HW, size) = (channels, plane, params.localSize)
-        let pre = (size - 1) / 2
         let a = params.alpha / Float(size)
-        let k = params.k
-        Parallel.forEach(num, work: bottoms[0].count * 16) { n in
-            let base = n * C * HW
-            let xs = x + base, ss = s + base, ys = y + base
-            // Each channel's scale plane is the previous one plus the square entering the window
-            // minus the one leaving it; its output follows while the plane is in cache.
-            for c in 0..<C {
-                let cur = ss + c * HW
-                if c == 0 {
-                    cur.update(repeating: k, count: HW)
-                    for j in 0..<min(pre + 1, C) {
-                        let xj = xs + j * HW
-                        for i in 0..<HW { cur[i] += a * (xj[i] * xj[i]) }
-                    }
-                } else {
-                    let prev = UnsafePointer(cur - HW)
-                    let head: UnsafePointer<Float>? = c + pre < C ? UnsafePointer(xs + (c + pre) * HW) : nil
-                    let tail: UnsafePointer<Float>? = c - pre - 1 >= 0 ? UnsafePointer(xs + (c - pre - 1) * HW) : nil
-                    switch (head, tail) {
-                    case let (h?, t?):
-                        for i in 0..<HW { cur[i] = (prev[i] + a * (h[i] * h[i])) - a * (t[i] * t[i]) }
-                    case let (h?, nil):
-                        for i in 0..<HW { cur[i] = prev[i] + a * (h[i] * h[i]) }
-                    case let (nil, t?):
-                        for i in 0..<HW { cur[i] = prev[i] - a * (t[i] * t[i]) }
-                    case (nil, nil):
-                        cur.update(from: prev, count: HW)
-                    }
-                }
-                let xc = xs + c * HW, yc = ys + c * HW
-                negativePower(cur, yc, HW)
-                for i in 0..<HW { yc[i] *= xc[i] }
-            }
+        let (k, beta) = (params.k, params.beta)
+        let (parts, length) = split()
+        Parallel.forEach(num * parts, work: bottoms[0].count * 16) { item in
+            let base = (item / parts) * C * HW
+            let begin = (item % parts) * length, end = min(HW, begin + length)
+            crema_lrn_forward(x + base, s + base, y + base, Int64(C), Int64(HW), Int64(begin), Int64(end),
+                              Int64(size), a, k, beta)
         }
     }
 
     func backward(tops: [Tensor], propagateDown: [Bool], bottoms: [Tensor]) {
         guard propagateDown.first == true else { return }
         let (C, HW, size) = (channels, plane, params.localSize)
-        // Per image: `size` planes of ratios (a ring over the window) and the window's sum.
-        let perImage = (size + 1) * HW
-        scratch.reserve(num * perImage)
+        let (parts, length) = split()
+        // Per work item: `size` planes of ratios (a ring over the window) and the window's sum.
+        let perItem = (size + 1) * length
+        scratch.reserve(num * parts * perItem)
         let x = bottoms[0].data, dx = bottoms[0].diff
         let y = tops[0].data, dy = tops[0].diff
         let s = scale.pointer, work = scratch.pointer
-        let pre = (size - 1) / 2
         let factor = Float(2 * Double(params.alpha) * Double(params.beta) / Double(size))
-        Parallel.forEach(num, work: bottoms[0].count * 16) { n in
-            let base = n * C * HW
-            let xs = x + base, dxs = dx + base, ys = y + base, dys = dy + base, ss = s + base
-            let ring = work + n * perImage, accum = ring + size * HW
-            /// Adds channel j's `top_diff * top / scale` to the window sum, keeping it for removal.
-            func enter(_ j: Int) {
-                let r = ring + (j % size) * HW
-                let d = dys + j * HW, t = ys + j * HW, sc = ss + j * HW
-                for i in 0..<HW {
-                    r[i] = d[i] * t[i] / sc[i]
-                    accum[i] += r[i]
-                }
-            }
-            accum.update(repeating: 0, count: HW)
-            for j in 0..<min(pre, C) { enter(j) }
-            for c in 0..<C {
-                if c + pre < C { enter(c + pre) }
-                let xc = xs + c * HW, dxc = dxs + c * HW, dyc = dys + c * HW
-                negativePower(ss + c * HW, dxc, HW)
-                for i in 0..<HW { dxc[i] = dyc[i] * dxc[i] - factor * (xc[i] * accum[i]) }
-                if c - pre >= 0 {
-                    let r = ring + ((c - pre) % size) * HW
-                    for i in 0..<HW { accum[i] -= r[i] }
-                }
-            }
+        let beta = params.beta
+        Parallel.forEach(num * parts, work: bottoms[0].count * 16) { item in
+            let base = (item / parts) * C * HW
+            let begin = (item % parts) * length, end = min(HW, begin + length)
+            crema_lrn_backward(x + base, y + base, s + base, dy + base, dx + base, Int64(C), Int64(HW),
+                               Int64(begin), Int64(end), Int64(size), factor, beta, work + item * perItem)
         }
     }
 }

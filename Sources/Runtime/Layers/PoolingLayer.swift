@@ -1,3 +1,4 @@
+import CKernels
 import NetDSL
 
 /// Caffe's Pooling (MAX and AVE) over each channel of an NCHW blob, with Caffe's output size:
@@ -88,26 +89,15 @@ final class PoolingLayer: Layer {
         let work = top.count * kh * kw
         switch params.method {
         case .max:
+            // Vectorised (crema_max_pool_plane), one column scratch per chunk of planes.
             let mask = argmax.pointer
-            Parallel.forEach(planes, work: work) { p in
-                let src = x + p * inPlane, dst = y + p * outPlane, m = mask + p * outPlane
-                for ph in 0..<PH {
-                    let hs = ph * sh - ph0
-                    let h0 = max(hs, 0), h1 = min(hs + kh, H)
-                    for pw in 0..<PW {
-                        let ws = pw * sw - pw0
-                        let w0 = max(ws, 0), w1 = min(ws + kw, W)
-                        var best = -Float.greatestFiniteMagnitude
-                        var index = -1
-                        for h in h0..<h1 {
-                            let row = h * W
-                            for w in w0..<w1 where src[row + w] > best {
-                                best = src[row + w]
-                                index = row + w
-                            }
-                        }
-                        dst[ph * PW + pw] = best
-                        m[ph * PW + pw] = Int32(truncatingIfNeeded: index)
+            let scratchCount = Int(crema_max_pool_scratch(Int64(PW), Int64(kw), Int64(sw)))
+            Parallel.forEachChunk(planes, grain: max(1, planes * 65_536 / max(work, 1))) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
+                    for p in range {
+                        crema_max_pool_plane(x + p * inPlane, Int64(H), Int64(W), Int64(PH), Int64(PW), Int64(kh),
+                                             Int64(kw), Int64(sh), Int64(sw), Int64(ph0), Int64(pw0),
+                                             y + p * outPlane, mask + p * outPlane, scratch.baseAddress)
                     }
                 }
             }
@@ -147,12 +137,8 @@ final class PoolingLayer: Layer {
         case .max:
             let mask = argmax.pointer
             Parallel.forEach(planes, work: bottom.count + top.count) { p in
-                let dst = dx + p * inPlane, src = dy + p * outPlane, m = mask + p * outPlane
-                dst.update(repeating: 0, count: inPlane)
-                for i in 0..<outPlane {
-                    let index = Int(m[i])
-                    if index >= 0 { dst[index] += src[i] }
-                }
+                crema_max_pool_backward_plane(dy + p * outPlane, mask + p * outPlane, Int64(outPlane),
+                                              dx + p * inPlane, Int64(inPlane))
             }
         case .average:
             Parallel.forEach(planes, work: top.count * kh * kw) { p in

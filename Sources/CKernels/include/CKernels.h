@@ -1,0 +1,77 @@
+// Crema's own CPU kernels: the floating-point environment (flush-to-zero) and the loops that
+// matrix products do not cover, vectorised for AVX-512 where the processor has it and plain C
+// elsewhere. Every entry point picks its variant at run time (crema_kernel_level).
+#ifndef CREMA_CKERNELS_H
+#define CREMA_CKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: Floating-point environment
+
+/// Sets flush-to-zero and denormals-are-zero (MXCSR bits 15 and 6) on the calling thread.
+/// Threads created afterwards inherit the setting (Linux copies MXCSR into new threads).
+void crema_flush_denormals(void);
+/// 1 when the calling thread has both flush-to-zero and denormals-are-zero set.
+int crema_flushes_denormals(void);
+
+// MARK: Kernel variants
+
+/// 0: plain C (compiled for the baseline x86-64), 1: AVX-512 (F, BW, DQ, VL).
+int crema_kernel_level(void);
+/// The best level the processor supports.
+int crema_kernel_level_supported(void);
+/// Chooses the variant (clamped to what the processor supports) and returns the level in use;
+/// tests run both variants against the same reference.
+int crema_set_kernel_level(int level);
+
+// MARK: Weight-streaming products (small batches through fully connected layers)
+
+/// For rows i in [row_begin, row_end) of the row-major `outputs x k` matrix `w` and each of the
+/// `m` input rows x[j * ldx ...]: y[j * ldy + i] = dot(w row i, x row j) (+ bias[i] when bias is
+/// not NULL). Reads `w` once for all `m` inputs; m must be 1...8.
+void crema_rows_dot(const float *w, const float *x, const float *bias, float *y, int64_t k, int64_t m,
+                    int64_t ldx, int64_t ldy, int64_t row_begin, int64_t row_end);
+
+// MARK: Pooling (one channel plane at a time)
+
+/// Caffe's max pooling of one `height x width` plane into `pooled_h x pooled_w`: each output is
+/// its window's largest value and `mask` (when not NULL) gets that value's index in the plane,
+/// the smallest index among equal maxima (Caffe's first strict maximum in scan order); -FLT_MAX
+/// and -1 for a window without a value above -FLT_MAX. `scratch` holds
+/// crema_max_pool_scratch(pooled_w, kernel_w, stride_w) floats.
+void crema_max_pool_plane(const float *x, int64_t height, int64_t width, int64_t pooled_h, int64_t pooled_w,
+                          int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w,
+                          int64_t pad_h, int64_t pad_w, float *y, int32_t *mask, float *scratch);
+
+/// Working floats crema_max_pool_plane needs.
+int64_t crema_max_pool_scratch(int64_t pooled_w, int64_t kernel_w, int64_t stride_w);
+
+/// Overwrites the plane's gradient dx (in_count values) with the sum, at each mask index, of
+/// the output gradients dy (out_count values) that chose it.
+void crema_max_pool_backward_plane(const float *dy, const int32_t *mask, int64_t out_count, float *dx,
+                                   int64_t in_count);
+
+// MARK: Local response normalisation across channels
+
+/// Forward over positions [begin, end) of each `plane`-sized channel of one image of `channels`
+/// channels: scale = k + alpha_over_size * (sum of x^2 over the `size` channels centred on this
+/// one), y = x * scale^-beta. Sums slide along the channels in Caffe's order.
+void crema_lrn_forward(const float *x, float *scale, float *y, int64_t channels, int64_t plane,
+                       int64_t begin, int64_t end, int64_t size, float alpha_over_size, float k, float beta);
+
+/// Backward over positions [begin, end): dx = dy * scale^-beta - factor * x * (window sum of
+/// dy * y / scale), factor = 2 * alpha * beta / size. `scratch` holds (size + 1) * (end - begin)
+/// values.
+void crema_lrn_backward(const float *x, const float *y, const float *scale, const float *dy, float *dx,
+                        int64_t channels, int64_t plane, int64_t begin, int64_t end, int64_t size,
+                        float factor, float beta, float *scratch);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

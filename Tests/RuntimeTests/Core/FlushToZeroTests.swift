@@ -1,0 +1,65 @@
+import Dispatch
+import Testing
+@testable import Runtime
+
+/// Denormals are flushed on every thread that computes: products below Float's normal range
+/// come out as 0 rather than as slow denormals.
+@Suite struct FlushToZeroTests {
+    /// 1e-20 * 1e-20 = 1e-40 is a denormal unless flush-to-zero is on. The factors come through
+    /// an array so the compiler cannot fold the product.
+    private static let factors: [Float] = [1e-20, 1e-20]
+
+    private static func tinyProduct() -> Float { factors[0] * factors[1] }
+
+    @Test func parallelWorkersFlushDenormals() {
+        let results = UnsafeMutablePointer<Float>.allocate(capacity: 4)
+        let flags = UnsafeMutablePointer<Bool>.allocate(capacity: 4)
+        defer { results.deallocate(); flags.deallocate() }
+        results.initialize(repeating: 1, count: 4)
+        flags.initialize(repeating: false, count: 4)
+        let saved = Parallel.threads
+        Parallel.threads = 4
+        defer { Parallel.threads = saved }
+        Parallel.forEachChunk(4, grain: 1) { range in
+            for i in range {
+                results[i] = FlushToZeroTests.tinyProduct()
+                flags[i] = Parallel.flushesDenormals
+            }
+        }
+        for i in 0..<4 {
+            #expect(results[i] == 0, "chunk \(i): 1e-20 * 1e-20 gave \(results[i])")
+            #expect(flags[i], "chunk \(i) ran without flush-to-zero")
+        }
+    }
+
+    @Test func callingThreadFlushesOnceRuntimeComputes() {
+        Parallel.forEach(1, work: 1) { _ in }
+        #expect(Parallel.flushesDenormals)
+        #expect(FlushToZeroTests.tinyProduct() == 0)
+    }
+
+    /// OpenBLAS's own threads inherit the setting from the thread that loaded it: a product
+    /// large enough to be split over its threads gives exact zeros for denormal results, and
+    /// denormal inputs count as zeros.
+    @Test func blasThreadsFlushDenormals() {
+        let n = 256
+        let a = [Float](repeating: 1e-20, count: n * n)
+        var b = [Float](repeating: 1e-21, count: n * n)
+        b[0] = 1e-39  // a denormal input: read as 0
+        var c = [Float](repeating: 1, count: n * n)
+        let saved = BLAS.threads
+        BLAS.threads = max(2, saved)
+        defer { BLAS.threads = saved }
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    BLAS.gemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: pa.baseAddress!,
+                              b: pb.baseAddress!, beta: 0, c: pc.baseAddress!)
+                }
+            }
+        }
+        // Each entry is 256 * 1e-41 (denormal), flushed to 0 in whichever thread computed it.
+        let nonzero = c.filter { $0 != 0 }.count
+        #expect(nonzero == 0, "\(nonzero) of \(n * n) entries kept denormal values, e.g. \(c.first { $0 != 0 } ?? 0)")
+    }
+}
