@@ -4,15 +4,17 @@ import Foundation
 import NetDSL
 import Runtime
 
-/// Throughput benchmarks for the data road (run in release:
-/// `swift run -c release benchmarks imageset`, `swift run -c release benchmarks data-layer`).
-/// Speed goals live here, not in timed test assertions.
+/// Throughput benchmarks, run in release: `swift run -c release benchmarks <name>`.
+/// Compute: `gemm`, `layers`, `caffenet`, `lenet` (each checks its results before timing and
+/// prints medians); data road: `imageset`, `data-layer`. Benchmarks/peers/ times the same nets
+/// in PyTorch and ONNX Runtime. Speed goals live here, not in timed test assertions.
 @main
 struct Benchmarks: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "benchmarks",
-        abstract: "Measure the data road: prepare imageset and the Data layer.",
-        subcommands: [ImagesetBenchmark.self, DataLayerBenchmark.self])
+        abstract: "Measure Crema: sgemm, CaffeNet's layers, CaffeNet and LeNet steps, and the data road.",
+        subcommands: [GemmBenchmark.self, LayerBenchmark.self, CaffeNetBenchmark.self, LeNetBenchmark.self,
+                      ImagesetBenchmark.self, DataLayerBenchmark.self])
 }
 
 func median(_ values: [Double]) -> Double {

@@ -18,6 +18,9 @@ struct EnvironmentRecord: Codable {
     var openblasCoretype: String?
     /// True when Crema chose OPENBLAS_CORETYPE (the user had not set it).
     var coretypeChosenByCrema: Bool
+    /// The convolution engine large convolutions use (oneDNN with its version and threads, or
+    /// im2col + BLAS), as chosen at run time or by CREMA_CONV_ENGINE.
+    var convolutionEngine: String? = nil
 
     static func current(seed: Int64? = nil) -> EnvironmentRecord {
         let info = ProcessInfo.processInfo
@@ -33,7 +36,8 @@ struct EnvironmentRecord: Codable {
             threads: Parallel.threads, cores: info.activeProcessorCount, memoryBytes: info.physicalMemory,
             host: info.hostName, os: info.operatingSystemVersionString,
             openblasCoretype: BLAS.chosenCoreType ?? info.environment["OPENBLAS_CORETYPE"],
-            coretypeChosenByCrema: BLAS.chosenCoreType != nil)
+            coretypeChosenByCrema: BLAS.chosenCoreType != nil,
+            convolutionEngine: ConvolutionEngine.summary)
     }
 
     static var compilerVersion: String {

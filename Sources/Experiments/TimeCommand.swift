@@ -4,6 +4,8 @@ import NetDSL
 import Runtime
 
 /// Caffe's `caffe time`: per-layer forward and backward milliseconds, then the summary lines.
+/// `--step` times whole training steps (the recipe's solver update included) and `--json`
+/// writes the measurements for scripts (Benchmarks/peers/compare.py reads them).
 struct TimeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "time",
@@ -23,8 +25,17 @@ struct TimeCommand: ParsableCommand {
     @Option(help: "Threads for the kernels and BLAS (default: all cores).")
     var threads: Int?
 
+    @Flag(help: "Time whole training steps: each iteration also clears the gradients and applies the recipe's solver update, as training does (train phase only).")
+    var step = false
+
+    @Option(help: ArgumentHelp("Also write the measurements as JSON to this file.", valueName: "FILE"))
+    var json: String?
+
     func run() throws {
         guard repetitions > 0 else { throw CLIError("--repeat must be at least 1") }
+        guard !step || phase == .train else {
+            throw CLIError("--step times training steps, which only the train phase has; leave out --phase test or --step")
+        }
         let (name, resolvedNet, plan, _) = try options.resolve()
         configureThreads(threads)
         var net = resolvedNet
@@ -39,13 +50,23 @@ struct TimeCommand: ParsableCommand {
 
         let store = ParameterStore(seed: UInt64(max(plan.seed, 0)))
         let graph = try Compiler.compile(net, for: phase, store: store)
+        if synthetic != nil { Self.fillGeneratedInputs(graph) }
+        // The real solver, as the trainer uses it: clear the gradients, then step after backward.
+        let solver = step ? try Solver(plan: plan, parameters: store.parameters) : nil
         let batchSize = graph.blobs["data"]?.num ?? 1
-        log("Timing \(name), \(phase) phase, batch \(batchSize), \(Parallel.threads) threads", "caffe.cpp:352")
+        log("Timing \(name), \(phase) phase\(step ? " with solver updates (\(plan.type.rawValue))" : ""), batch \(batchSize), \(Parallel.threads) threads", "caffe.cpp:352")
         log("Performing Forward", "caffe.cpp:371")
+        solver?.zeroGradients()
         try graph.forward()
         if phase == .train {
             log("Performing Backward", "caffe.cpp:376")
             graph.backward()
+        }
+        var iteration = 0
+        if let solver {
+            log("Performing Update", "experiments.swift:5")
+            solver.step(iteration: iteration)
+            iteration += 1
         }
         log("*** Benchmark begins ***", "caffe.cpp:404")
         log("Testing for \(repetitions) iterations.", "caffe.cpp:405")
@@ -55,43 +76,89 @@ struct TimeCommand: ParsableCommand {
         var totals: [Double] = []
         var forwardTotals: [Double] = []
         var backwardTotals: [Double] = []
+        var updateTotals: [Double] = []
+        var losses: [Float] = []
+        let label = step ? "forward-backward-update" : (phase == .train ? "forward-backward" : "forward")
         for r in 0..<repetitions {
             let iterationStart = DispatchTime.now()
+            var updateTime = 0.0
+            if let solver {
+                let t = DispatchTime.now()
+                solver.zeroGradients()
+                updateTime += ms(since: t)
+            }
+            let forwardStart = DispatchTime.now()
             for i in 0..<n {
                 let t = DispatchTime.now()
                 let io = graph.io(ofLayer: i)
                 try graph.layers[i].forward(bottoms: io.bottoms, tops: io.tops)
                 forward[i].append(ms(since: t))
             }
-            forwardTotals.append(ms(since: iterationStart))
+            forwardTotals.append(ms(since: forwardStart))
+            losses.append(graph.loss)
             if phase == .train {
                 let backwardStart = DispatchTime.now()
                 graph.backwardTimed { i, seconds in backward[i].append(seconds) }
                 backwardTotals.append(ms(since: backwardStart))
             }
+            if let solver {
+                let t = DispatchTime.now()
+                solver.step(iteration: iteration)
+                iteration += 1
+                updateTime += ms(since: t)
+                updateTotals.append(updateTime)
+            }
             totals.append(ms(since: iterationStart))
-            log("Iteration: \(r + 1) forward-backward time: \(String(format: "%.2f", totals.last ?? 0)) ms.", "caffe.cpp:433")
+            log("Iteration: \(r + 1) \(label) time: \(String(format: "%.2f", totals.last ?? 0)) ms.", "caffe.cpp:433")
         }
         log("Average time per layer (median over \(repetitions) iterations): ", "caffe.cpp:436")
+        var layerTimes: [TimeRecord.LayerTime] = []
         for i in 0..<n {
-            let layerName = graph.layers[i].spec.name
-            let padded = String(repeating: " ", count: max(0, 10 - layerName.count)) + layerName
+            let spec = graph.layers[i].spec
+            let padded = String(repeating: " ", count: max(0, 10 - spec.name.count)) + spec.name
             log("\(padded)\tforward: \(String(format: "%.4f", median(forward[i]))) ms.", "caffe.cpp:439")
             if phase == .train {
                 log("\(padded)\tbackward: \(String(format: "%.4f", median(backward[i]))) ms.", "caffe.cpp:442")
             }
+            layerTimes.append(.init(name: spec.name, type: spec.kind.typeName,
+                                    forwardMs: median(forward[i]),
+                                    backwardMs: phase == .train ? median(backward[i]) : nil))
         }
         log("Average Forward pass: \(String(format: "%.4f", mean(forwardTotals))) ms.", "caffe.cpp:447")
         if phase == .train {
             log("Average Backward pass: \(String(format: "%.4f", mean(backwardTotals))) ms.", "caffe.cpp:449")
-            log("Average Forward-Backward: \(String(format: "%.4f", mean(totals))) ms.", "caffe.cpp:451")
+            if step {
+                log("Average Update (clear gradients and solver step): \(String(format: "%.4f", mean(updateTotals))) ms.", "experiments.swift:6")
+            }
+            log("Average Forward-Backward\(step ? "-Update" : ""): \(String(format: "%.4f", mean(totals))) ms.", "caffe.cpp:451")
         }
         log("Total Time: \(String(format: "%.2f", totals.reduce(0, +))) ms.", "caffe.cpp:452")
         log("*** Benchmark ends ***", "caffe.cpp:453")
+        if phase == .train, losses.contains(where: { !$0.isFinite }) {
+            log("Warning: the loss was not finite in some timed iterations (\(losses.map { String($0) }.joined(separator: ", "))); these times are not those of a sound run", "experiments.swift:7")
+        }
         let medianTotal = median(totals)
+        let peak = peakMemoryBytes()
         log(String(format: "Median iteration: %.2f ms, %.2f ms per image, %.1f images/s; peak memory %.1f MiB",
                    medianTotal, medianTotal / Double(batchSize), Double(batchSize) * 1000 / medianTotal,
-                   Double(peakMemoryBytes()) / 1_048_576), "experiments.swift:4")
+                   Double(peak) / 1_048_576), "experiments.swift:4")
+
+        if let json {
+            let record = TimeRecord(
+                recipe: name, net: net.name, phase: phase.rawValue, step: step, batch: batchSize,
+                threads: Parallel.threads, blasThreads: BLAS.threads, repetitions: repetitions,
+                generatedInputs: synthetic != nil,
+                iterationMs: totals, medianIterationMs: medianTotal,
+                msPerImage: medianTotal / Double(batchSize), imagesPerSecond: Double(batchSize) * 1000 / medianTotal,
+                medianForwardMs: median(forwardTotals),
+                medianBackwardMs: phase == .train ? median(backwardTotals) : nil,
+                medianUpdateMs: step ? median(updateTotals) : nil,
+                losses: losses, lossesFinite: losses.allSatisfy(\.isFinite),
+                layers: layerTimes, peakRssBytes: peak, blasCore: BLAS.coreName,
+                environment: EnvironmentRecord.current(seed: plan.seed),
+                command: CommandLine.arguments, date: ISO8601DateFormatter().string(from: Date()))
+            try record.write(to: URL(fileURLWithPath: json))
+        }
     }
 
     private func log(_ message: String, _ source: String) {
@@ -112,7 +179,68 @@ struct TimeCommand: ParsableCommand {
         guard n > 0 else { throw CLIError("--batch must be at least 1") }
         let shape = [n, channels, crop, crop]
         net.layers[index].kind = .input(InputParams(shapes: [shape, [n]]))
-        return "\(p.source) is not on disk: timing on generated inputs of shape \(shape.map(String.init).joined(separator: "x")) (labels all 0)"
+        return "\(p.source) is not on disk: timing on generated inputs of shape \(shape.map(String.init).joined(separator: "x")) (pixels uniform in [-128, 128) like mean-subtracted images, labels all 0)"
+    }
+
+    /// Fills the generated `data` blob with mean-subtracted-looking pixels: all-zero inputs
+    /// would make every activation a constant and time a net that no real data drives.
+    static func fillGeneratedInputs(_ graph: Graph) {
+        guard let data = graph.blobs["data"] else { return }
+        var random = RandomGenerator(seed: 20_261_126)
+        let p = data.data
+        for i in 0..<data.count { p[i] = random.uniform(-128, 128) }
+    }
+}
+
+/// What `experiments time --json FILE` writes (snake_case keys).
+struct TimeRecord: Codable {
+    var recipe: String
+    var net: String
+    var phase: String
+    /// True when each iteration included the solver update (`--step`).
+    var step: Bool
+    var batch: Int
+    var threads: Int
+    var blasThreads: Int
+    var repetitions: Int
+    /// True when the data was missing and the inputs were generated.
+    var generatedInputs: Bool
+    /// Every timed iteration, in order.
+    var iterationMs: [Double]
+    var medianIterationMs: Double
+    var msPerImage: Double
+    var imagesPerSecond: Double
+    var medianForwardMs: Double
+    var medianBackwardMs: Double?
+    /// Clearing the gradients plus the solver step, when `--step`.
+    var medianUpdateMs: Double?
+    /// The weighted loss after each timed forward pass.
+    var losses: [Float]
+    var lossesFinite: Bool
+    var layers: [LayerTime]
+    /// The process's peak resident memory (ru_maxrss).
+    var peakRssBytes: Int
+    var blasCore: String
+    var environment: EnvironmentRecord
+    var command: [String]
+    var date: String
+
+    struct LayerTime: Codable {
+        var name: String
+        var type: String
+        var forwardMs: Double
+        var backwardMs: Double?
+    }
+
+    func write(to url: URL) throws {
+        let encoder = SpecJSON.encoder()
+        // A diverged loss must still be written, so scripts can see it.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do {
+            try encoder.encode(self).write(to: url, options: .atomic)
+        } catch {
+            throw CLIError("cannot write the timings to \(url.path): \(error.localizedDescription)")
+        }
     }
 }
 

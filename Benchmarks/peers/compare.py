@@ -1,0 +1,396 @@
+#!/usr/bin/env python3
+"""Crema against PyTorch CPU and ONNX Runtime on the same nets, interleaved in one sitting.
+
+    python3 Benchmarks/peers/compare.py [--rounds 3] [--write]
+
+Each round runs every measurement as separate processes, Crema first, then PyTorch, then ONNX
+Runtime, so drift on a shared machine hits all systems alike; the table shows the medians over
+rounds and the ratios the speed goals are stated in. Each process's peak resident memory is read
+with wait4. Invalid results (a non-finite loss, wrong probabilities, a failed process) stop the
+sitting with an error.
+
+Crema: `experiments time caffenet --batch B --phase train|test [--step] --json F` (generated
+inputs, labels all 0) and `experiments time lenet --step --batch 64` on Fashion-MNIST; PyTorch:
+caffenet_torch.py and lenet_torch.py; ONNX Runtime: caffenet_ort.py. All report the median of
+their timed iterations after one warm-up; LeNet's images/s is 64 / the median training step.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+# (key, column heading, kind, batch): kind is train (forward+backward), step (with the SGD
+# update), inference, or lenet.
+MEASURES = [
+    ("train32", "train b32 fwd+bwd", "train", 32),
+    ("step32", "train b32 step", "step", 32),
+    ("train64", "train b64 fwd+bwd", "train", 64),
+    ("step64", "train b64 step", "step", 64),
+    ("train256", "train b256 fwd+bwd", "train", 256),
+    ("step256", "train b256 step", "step", 256),
+    ("infer64", "inference b64", "inference", 64),
+    ("infer256", "inference b256", "inference", 256),
+    ("infer1", "inference b1", "inference", 1),
+    ("lenet", "LeNet train img/s", "lenet", 64),
+]
+DEFAULT_REPEAT = {1: 20, 32: 8, 64: 5, 256: 3}
+SYSTEM_NAMES = {"crema": "Crema", "pytorch": "PyTorch CPU", "pytorch-bf16": "PyTorch CPU, bf16 autocast",
+                "onnxruntime": "ONNX Runtime CPU"}
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def die(message):
+    log(f"error: {message}")
+    sys.exit(1)
+
+
+# Other work on the machine during each process, in cores: CPU time the whole machine spent
+# (/proc/stat, steal included) minus the process's own. It hurts the systems unequally (with 2
+# threads on 2 cores, PyTorch's OpenMP teams stall when a core is taken), so the report shows it.
+OTHER_WORK = []
+
+
+def machine_busy_seconds():
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()[1:]
+    except OSError:
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def run(cmd, label, env=None, cwd=ROOT):
+    """Runs cmd; returns (stdout, peak RSS bytes, seconds). A failure stops the sitting."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        busy = machine_busy_seconds()
+        start = time.monotonic()
+        process = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.monotonic() - start
+        after = machine_busy_seconds()
+        if busy is not None and after is not None and seconds > 0:
+            OTHER_WORK.append((label, max(0.0, after - busy - usage.ru_utime - usage.ru_stime) / seconds))
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if process.returncode != 0:
+        tail = "\n".join(stderr.strip().splitlines()[-15:])
+        die(f"{label} failed (exit {process.returncode}): {shlex.join(cmd)}\n{tail}")
+    return stdout, usage.ru_maxrss * 1024, seconds
+
+
+def read_json(path, label):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as error:
+        die(f"{label} wrote no readable JSON to {path}: {error}")
+
+
+class Sitting:
+    def __init__(self, args):
+        self.args = args
+        self.python = os.path.join(args.venv, "bin", "python")
+        self.scratch = tempfile.mkdtemp(prefix="crema-peers-")
+        self.results = {}   # (measure key, system) -> list of per-round records
+        self.commands = {}  # (measure key, system) -> the command of the first round
+        self.facts = {}
+        env = dict(os.environ)
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = str(args.threads)
+        self.peer_env = env
+
+    def repeat(self, batch):
+        return self.args.repeat or DEFAULT_REPEAT.get(batch, 5)
+
+    def json_path(self, key, system, round_):
+        return os.path.join(self.scratch, f"{key}-{system}-{round_}.json")
+
+    def record(self, key, system, cmd, record):
+        self.results.setdefault((key, system), []).append(record)
+        self.commands.setdefault((key, system), shlex.join(cmd))
+
+    # Crema ---------------------------------------------------------------------------------
+    def crema(self, key, kind, batch, round_):
+        path = self.json_path(key, "crema", round_)
+        a = self.args
+        if kind == "lenet":
+            cmd = [a.experiments, "time", "lenet", "--step", "--batch", str(batch), "--threads", str(a.threads),
+                   "--repeat", str(a.lenet_steps), "--json", path]
+        else:
+            cmd = [a.experiments, "time", "caffenet", "--batch", str(batch),
+                   "--phase", "test" if kind == "inference" else "train", "--threads", str(a.threads),
+                   "--repeat", str(self.repeat(batch)), "--json", path]
+            if kind == "step":
+                cmd.insert(3, "--step")
+        label = f"Crema {key}"
+        _, rss, _ = run(cmd, label)
+        r = read_json(path, label)
+        if kind != "inference" and not r.get("losses_finite", False):
+            die(f"{label}: Crema's loss is not finite ({r.get('losses')}): {shlex.join(cmd)}")
+        if r.get("batch") != batch:
+            die(f"{label}: Crema timed batch {r.get('batch')}, not {batch}")
+        self.facts.setdefault("crema_blas", f"OpenBLAS core {r.get('blas_core')} "
+                              f"(OPENBLAS_CORETYPE {r.get('environment', {}).get('openblas_coretype')}, "
+                              f"{'chosen by Crema' if r.get('environment', {}).get('coretype_chosen_by_crema') else 'not chosen by Crema'})")
+        self.facts.setdefault("crema_commit", r.get("environment", {}).get("git_commit"))
+        self.record(key, "crema", cmd, {"ms_per_image": r["median_iteration_ms"] / batch,
+                                        "images_per_second": r["images_per_second"], "rss": rss,
+                                        "self_rss": r.get("peak_rss_bytes")})
+
+    # PyTorch -------------------------------------------------------------------------------
+    def pytorch(self, key, kind, batch, round_, bf16=False):
+        system = "pytorch-bf16" if bf16 else "pytorch"
+        path = self.json_path(key, system, round_)
+        a = self.args
+        if kind == "lenet":
+            cmd = [self.python, os.path.join(HERE, "lenet_torch.py"), "--iterations", str(a.lenet_steps),
+                   "--batch", str(batch), "--threads", str(a.threads), "--json", path]
+        else:
+            cmd = [self.python, os.path.join(HERE, "caffenet_torch.py"), "--mode", kind, "--batch", str(batch),
+                   "--repeat", str(self.repeat(batch)), "--threads", str(a.threads), "--json", path]
+            if bf16:
+                cmd.append("--bf16")
+        label = f"{SYSTEM_NAMES[system]} {key}"
+        _, rss, _ = run(cmd, label, env=self.peer_env, cwd=HERE)
+        r = read_json(path, label)
+        losses = r.get("losses", [])
+        if kind != "inference" and (not losses or not all(isinstance(v, (int, float)) and v == v and abs(v) != float("inf") for v in losses)):
+            die(f"{label}: PyTorch's loss is not finite ({losses}): {shlex.join(cmd)}")
+        self.facts.setdefault("torch", r.get("torch"))
+        self.record(key, system, cmd, {"ms_per_image": r["ms_per_image"], "images_per_second": r["images_per_second"],
+                                       "rss": rss, "self_rss": r.get("peak_rss_bytes")})
+
+    # ONNX Runtime --------------------------------------------------------------------------
+    def onnxruntime(self, key, batch, round_):
+        path = self.json_path(key, "onnxruntime", round_)
+        a = self.args
+        cmd = [self.python, os.path.join(HERE, "caffenet_ort.py"), "--model", a.onnx_model, "--batch", str(batch),
+               "--repeat", str(self.repeat(batch)), "--threads", str(a.threads), "--json", path]
+        label = f"ONNX Runtime {key}"
+        _, rss, _ = run(cmd, label, env=self.peer_env, cwd=HERE)
+        r = read_json(path, label)
+        self.facts.setdefault("onnxruntime", r.get("onnxruntime"))
+        self.record(key, "onnxruntime", cmd, {"ms_per_image": r["ms_per_image"],
+                                              "images_per_second": r["images_per_second"], "rss": rss})
+
+    def round(self, round_, measures, systems):
+        for key, _, kind, batch in measures:
+            if "crema" in systems:
+                log(f"round {round_}: Crema {key}")
+                self.crema(key, kind, batch, round_)
+            if "pytorch" in systems:
+                log(f"round {round_}: PyTorch {key}")
+                self.pytorch(key, kind, batch, round_)
+                if self.args.bf16 and kind in ("train", "step"):
+                    log(f"round {round_}: PyTorch bf16 {key}")
+                    self.pytorch(key, kind, batch, round_, bf16=True)
+            if "onnxruntime" in systems and kind == "inference":
+                log(f"round {round_}: ONNX Runtime {key}")
+                self.onnxruntime(key, batch, round_)
+
+    # Report --------------------------------------------------------------------------------
+    def value(self, key, system, field="ms_per_image"):
+        values = [r[field] for r in self.results.get((key, system), []) if r.get(field) is not None]
+        return statistics.median(values) if values else None
+
+    def memory_key(self):
+        """Training memory at batch 256: the whole step's process where it ran."""
+        for key in ("step256", "train256"):
+            if any((key, s) in self.results for s in ("crema", "pytorch")):
+                return key
+        return None
+
+    def report(self, measures, systems, started):
+        a = self.args
+        cpu = cpu_description()
+        lines = [f"# Crema against PyTorch and ONNX Runtime, {started:%Y-%m-%d %H:%M}", ""]
+        lines.append(f"- Machine: {cpu}; {os.cpu_count()} cores visible; {a.threads} threads for every system.")
+        lines.append(f"- Crema {self.facts.get('crema_commit') or '(commit unknown)'}: {self.facts.get('crema_blas', 'not run')}.")
+        lines.append(f"- PyTorch {self.facts.get('torch', 'not run')}; ONNX Runtime {self.facts.get('onnxruntime', 'not run')}.")
+        lines.append(f"- {a.rounds} round(s), interleaved (Crema, then PyTorch, then ONNX Runtime for each measurement); "
+                     "each cell is the median over rounds of each process's median iteration.")
+        if OTHER_WORK:
+            label, worst = max(OTHER_WORK, key=lambda item: item[1])
+            typical = statistics.median(w for _, w in OTHER_WORK)
+            lines.append(f"- Other work on the machine while each process ran: median {typical:.2f} cores, "
+                         f"at most {worst:.2f} ({label})"
+                         + (". **The machine was not quiet: other work slows the systems unequally (PyTorch's "
+                            "OpenMP threads stall when a core is taken), so these ratios are unreliable; rerun on a "
+                            "quiet machine.**" if worst > 0.15 else "."))
+        lines.append("- ms per image (lower is better) except LeNet (training images/s, higher is better) and memory "
+                     "(peak resident MiB of the CaffeNet training process at batch 256, from wait4).")
+        lines.append("")
+        mem_key = self.memory_key()
+        columns = [(k, title) for k, title, _, _ in measures] + ([("memory", "CaffeNet train b256 peak MiB")] if mem_key else [])
+        header = "| system | " + " | ".join(t for _, t in columns) + " |"
+        lines += [header, "|" + "---|" * (len(columns) + 1)]
+        shown = [s for s in ("crema", "pytorch", "pytorch-bf16", "onnxruntime") if any(k[1] == s for k in self.results)]
+        for system in shown:
+            cells = []
+            for key, _ in columns:
+                if key == "memory":
+                    v = self.value(mem_key, system, "rss")
+                    cells.append(f"{v / 2**20:.0f}" if v else "-")
+                elif key == "lenet":
+                    v = self.value(key, system, "images_per_second")
+                    cells.append(f"{v:.0f}" if v else "-")
+                else:
+                    v = self.value(key, system)
+                    cells.append(f"{v:.2f}" if v else "-")
+            lines.append(f"| {SYSTEM_NAMES[system]} | " + " | ".join(cells) + " |")
+
+        def ratio(key, other):
+            if key == "memory":
+                c, o = self.value(mem_key, "crema", "rss"), self.value(mem_key, other, "rss")
+            elif key == "lenet":
+                # As a time ratio: Crema's time per image over the other's.
+                c, o = self.value(key, other, "images_per_second"), self.value(key, "crema", "images_per_second")
+            else:
+                c, o = self.value(key, "crema"), self.value(key, other)
+            return c / o if c and o else None
+
+        for other, label in (("pytorch", "Crema / PyTorch (time; memory)"), ("onnxruntime", "Crema / ONNX Runtime (time)")):
+            if "crema" in shown and other in shown:
+                cells = []
+                for key, _ in columns:
+                    r = ratio(key, other)
+                    cells.append(f"{r:.2f}" if r else "-")
+                lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append("")
+
+        goals = []
+
+        def goal(text, value, limit, lower_is_better=True):
+            if value is None:
+                goals.append(f"- {text}: not measured")
+            else:
+                met = value <= limit if lower_is_better else value >= limit
+                goals.append(f"- {text}: {value:.2f} (goal {'<=' if lower_is_better else '>='} {limit}) **{'met' if met else 'NOT met'}**")
+
+        for key, title, kind, _ in measures:
+            if kind in ("train", "step"):
+                goal(f"{title}, Crema / PyTorch time", ratio(key, "pytorch"), 0.8)
+        for key, title, kind, _ in measures:
+            if kind == "inference":
+                goal(f"{title}, Crema / ONNX Runtime time", ratio(key, "onnxruntime"), 1.0)
+        if mem_key:
+            goal(f"peak memory of CaffeNet training at batch 256 ({mem_key}), Crema / PyTorch", ratio("memory", "pytorch"), 1.0)
+        if any(k == "lenet" for k, _, _, _ in measures):
+            c, p = self.value("lenet", "crema", "images_per_second"), self.value("lenet", "pytorch", "images_per_second")
+            goal("LeNet training images/s, Crema / PyTorch", c / p if c and p else None, 1.25, lower_is_better=False)
+        lines += ["## Goals of the speed issue", ""] + goals + [""]
+
+        lines += ["## Every round (ms per image; LeNet: images/s; peak MiB)", ""]
+        for key, title, kind, _ in measures:
+            for system in shown:
+                records = self.results.get((key, system))
+                if not records:
+                    continue
+                field = "images_per_second" if kind == "lenet" else "ms_per_image"
+                values = ", ".join(f"{r[field]:.2f}" for r in records)
+                rss = ", ".join(f"{r['rss'] / 2**20:.0f}" for r in records)
+                lines.append(f"- {title}, {SYSTEM_NAMES[system]}: {values} (peak MiB {rss})")
+        lines += ["", "## Commands (first round; JSON paths differ per round)", ""]
+        for (key, system), cmd in self.commands.items():
+            lines.append(f"- {key}, {SYSTEM_NAMES[system]}: `{cmd}`")
+        lines += ["", f"Driver: `{shlex.join([sys.executable] + sys.argv)}`", ""]
+        return "\n".join(lines)
+
+
+def cpu_description():
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+    except OSError:
+        return "unknown CPU"
+    fields = {}
+    for line in info.splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            fields.setdefault(k.strip(), v.strip())
+    flags = set(fields.get("flags", "").split())
+    extras = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16") if f in flags]
+    return (f"{fields.get('model name', 'unknown CPU')} (family {fields.get('cpu family', '?')} model "
+            f"{fields.get('model', '?')}; {' '.join(extras) or 'no AVX2'})")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="timed iterations per CaffeNet process (default by batch: %s)" % DEFAULT_REPEAT)
+    parser.add_argument("--lenet-steps", type=int, default=300, help="timed LeNet training steps per process")
+    parser.add_argument("--measures", default=",".join(k for k, _, _, _ in MEASURES),
+                        help="comma-separated subset of: %(default)s")
+    parser.add_argument("--systems", default="crema,pytorch,onnxruntime")
+    parser.add_argument("--bf16", action="store_true", help="also time PyTorch's bf16 autocast training")
+    parser.add_argument("--experiments", default=os.path.join(ROOT, ".build", "release", "experiments"),
+                        help="Crema's experiments binary (swift build -c release --product experiments)")
+    parser.add_argument("--venv", default=os.environ.get("CREMA_PEERS_VENV", "/tmp/crema-peers-venv"))
+    parser.add_argument("--onnx-model", default=os.path.join(tempfile.gettempdir(), "crema-peers", "caffenet.onnx"))
+    parser.add_argument("--no-setup", action="store_true", help="do not run setup.sh (the venv must be ready)")
+    parser.add_argument("--write", action="store_true", help="also write the report to Benchmarks/peers/results-DATE.md")
+    args = parser.parse_args()
+
+    args.experiments = os.path.abspath(args.experiments)
+    wanted = [w.strip() for w in args.measures.split(",") if w.strip()]
+    unknown = [w for w in wanted if w not in {k for k, _, _, _ in MEASURES}]
+    if unknown:
+        die(f"unknown measures {unknown}; choose from {[k for k, _, _, _ in MEASURES]}")
+    measures = [m for m in MEASURES if m[0] in wanted]
+    systems = {s.strip() for s in args.systems.split(",")}
+    if not systems <= {"crema", "pytorch", "onnxruntime"}:
+        die(f"unknown systems {systems - {'crema', 'pytorch', 'onnxruntime'}}")
+    if args.rounds < 1:
+        die("--rounds must be at least 1")
+    if "crema" in systems and not os.access(args.experiments, os.X_OK):
+        die(f"{args.experiments} is missing: build it with `swift build -c release --product experiments` "
+            "(or name another with --experiments)")
+    peers = systems & {"pytorch", "onnxruntime"}
+    if peers and not args.no_setup:
+        env = dict(os.environ, CREMA_PEERS_VENV=args.venv)
+        log("Checking the peers' virtual environment (setup.sh)")
+        out, _, _ = run(["bash", os.path.join(HERE, "setup.sh")], "setup.sh", env=env)
+        log(next((line for line in out.splitlines() if line.startswith("peers ready")), out.strip()))
+    if "onnxruntime" in systems and any(kind == "inference" for _, _, kind, _ in measures) and not os.path.exists(args.onnx_model):
+        log(f"Exporting CaffeNet to {args.onnx_model}")
+        run([os.path.join(args.venv, "bin", "python"), os.path.join(HERE, "caffenet_ort.py"), "--export",
+             "--model", args.onnx_model, "--threads", str(args.threads)], "ONNX export", cwd=HERE)
+
+    started = datetime.datetime.now()
+    OTHER_WORK.clear()
+    sitting = Sitting(args)
+    for r in range(1, args.rounds + 1):
+        sitting.round(r, measures, systems)
+    report = sitting.report(measures, systems, started)
+    print(report)
+    if args.write:
+        path = os.path.join(HERE, f"results-{started:%Y-%m-%d}.md")
+        n = 2
+        while os.path.exists(path):
+            path = os.path.join(HERE, f"results-{started:%Y-%m-%d}-{n}.md")
+            n += 1
+        with open(path, "w") as f:
+            f.write(report)
+        log(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

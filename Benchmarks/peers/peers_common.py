@@ -1,0 +1,61 @@
+"""Shared by the peer scripts: thread settings, timing, and the JSON record each prints."""
+
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+
+
+def set_threads(threads):
+    """Fix the thread count before the libraries start their pools."""
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)
+
+
+def timed(fn, repeat, warmup=1):
+    """Milliseconds of each of `repeat` calls of fn, after `warmup` untimed calls.
+    fn returns a value (a loss, an output) that the caller checks; the last one is returned."""
+    value = None
+    for _ in range(warmup):
+        value = fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        value = fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return times, value
+
+
+def peak_rss_bytes():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def finite(x):
+    return isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def emit(record, path=None):
+    """Prints the record as one JSON line (and writes it to `path`), adding what every record has."""
+    times = record.get("times_ms", [])
+    if times:
+        med = statistics.median(times)
+        record["median_ms"] = med
+        record["ms_per_image"] = med / record["batch"]
+        record["images_per_second"] = record["batch"] * 1000 / med
+    record["peak_rss_bytes"] = peak_rss_bytes()
+    record["python"] = platform.python_version()
+    record["command"] = [sys.executable] + sys.argv
+    text = json.dumps(record, sort_keys=True)
+    if path:
+        with open(path, "w") as f:
+            f.write(text + "\n")
+    print(text)
+
+
+def fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(1)
