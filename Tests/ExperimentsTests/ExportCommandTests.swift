@@ -43,28 +43,7 @@ extension ExperimentsSuite {
             #expect(model.layers.map(\.name) == parsed.layer.filter { $0.type == "Convolution" || $0.type == "InnerProduct" }.map(\.name))
 
             // Inputs: PNGs of the first test records, and the same records preprocessed as TEST data.
-            let spec = LeNet.spec()
-            guard let dataIndex = spec.dataLayerIndex(in: .test), case .data(let data) = spec.layers[dataIndex].kind else {
-                Issue.record("LeNet has no TEST data layer")
-                return
-            }
-            let transformer = try DataTransformer(params: data.transform, phase: .test, mean: nil)
-            var random = RandomGenerator(seed: 0)
-            let cursor = try LMDBReader(path: "data/fashion-mnist/test_lmdb").makeCursor()
-            var paths: [String] = []
-            var inputs = [Float](repeating: 0, count: 4 * 28 * 28)
-            for i in 0..<4 {
-                let datum = try Caffe_Datum(record: try cursor.next().value)
-                let url = root.appendingPathComponent("item\(i).png")
-                try PNG.encode(try Image(width: 28, height: 28, channels: 1, pixels: [UInt8](datum.data))).write(to: url)
-                paths.append(url.path)
-                try inputs.withUnsafeMutableBufferPointer { buffer in
-                    guard let base = buffer.baseAddress else { return }
-                    try transformer.transform(datum, into: base + i * 28 * 28, random: &random)
-                }
-            }
-            let inputURL = root.appendingPathComponent("inputs.f32")
-            try inputs.withUnsafeBufferPointer { try Data(buffer: $0).write(to: inputURL) }
+            let (paths, inputURL) = try TestData.leNetTestInputs(count: 4, in: root)
 
             guard let classify = try ExperimentsCLI.parseAsRoot(["classify", "lenet", "--weights", weights.path, "--top", "10"] + paths) as? ClassifyCommand else {
                 Issue.record("classify did not parse")
@@ -86,7 +65,7 @@ extension ExperimentsSuite {
                 net.setInput(x[i:i+1])
                 print(" ".join("%.9g" % p for p in net.forward().reshape(-1)))
             """.write(to: script, atomically: true, encoding: .utf8)
-            let (status, output) = try Self.run(python, [script.path, out.appendingPathComponent("deploy.prototxt").path,
+            let (status, output) = try TestData.capture(python, [script.path, out.appendingPathComponent("deploy.prototxt").path,
                                                          out.appendingPathComponent("lenet_iter_200.caffemodel").path, inputURL.path])
             try #require(status == 0, "OpenCV script failed:\n\(output)")
             let rows = output.split(separator: "\n").map { $0.split(separator: " ").compactMap { Double($0) } }
@@ -107,39 +86,8 @@ extension ExperimentsSuite {
         /// The venv's python with OpenCV installed (cached across runs); nil, after saying so,
         /// only where pip cannot reach its registry.
         static func openCVPython() throws -> URL? {
-            let python = venv.appendingPathComponent("bin/python")
-            if FileManager.default.isExecutableFile(atPath: python.path),
-               (try? run(python, ["-c", "import cv2, numpy"]))?.0 == 0 {
-                return python
-            }
-            let (made, madeOutput) = try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-m", "venv", venv.path])
-            try #require(made == 0, "python3 -m venv failed:\n\(madeOutput)")
-            let (status, output) = try run(venv.appendingPathComponent("bin/pip"),
-                                           ["install", "--disable-pip-version-check", "opencv-python-headless<5", "numpy"])
-            if status != 0 {
-                let offline = ["Failed to establish a new connection", "Temporary failure in name resolution",
-                               "Network is unreachable", "No matching distribution found", "Could not find a version"]
-                if offline.contains(where: output.contains) {
-                    print("SKIPPED the OpenCV check: pip cannot reach its registry to install opencv-python-headless:\n\(output.suffix(800))")
-                    return nil
-                }
-                Issue.record("pip install opencv-python-headless failed:\n\(output.suffix(4000))")
-                return nil
-            }
-            return python
+            try TestData.pythonVenv(venv, imports: "cv2, numpy", packages: ["opencv-python-headless<5", "numpy"], check: "OpenCV")
         }
 
-        static func run(_ executable: URL, _ arguments: [String]) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
     }
 }

@@ -13,16 +13,8 @@ extension ExperimentsSuite {
         /// Runs the executable; its exit status and everything it printed (stdout and stderr).
         static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
             let binary = try #require(TestData.executable, "the experiments executable is not beside the tests")
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+            let (status, output) = try TestData.capture(binary, arguments)
+            return (status, output)
         }
 
         @Test func importWritesTheRecipeSaysToRebuildAndRefusesToOverwrite() throws {

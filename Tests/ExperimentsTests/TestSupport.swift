@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import Experiments
 @testable import Runtime
+@testable import Recipes
+import NetDSL
 
 /// Every ExperimentsTests suite nests in this one, which runs them one at a time: they train
 /// nets on both cores, change process-wide thread settings and start processes, none of which
@@ -64,6 +66,73 @@ enum TestData {
                           Bundle.main.bundleURL.deletingLastPathComponent(), Bundle.main.bundleURL]
         return candidates.map { $0.appendingPathComponent("experiments") }
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    /// Runs a program to the end; its exit status and everything it printed (stdout and stderr).
+    static func capture(_ executable: URL, _ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// The python of a venv at `venv` where `imports` import (made and pip-installed with
+    /// `packages` when they do not, cached across runs); nil, after saying so, only where pip
+    /// cannot reach its registry.
+    static func pythonVenv(_ venv: URL, imports: String, packages: [String], check: String) throws -> URL? {
+        let python = venv.appendingPathComponent("bin/python")
+        if FileManager.default.isExecutableFile(atPath: python.path),
+           (try? capture(python, ["-c", "import \(imports)"]))?.0 == 0 {
+            return python
+        }
+        let (made, madeOutput) = try capture(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-m", "venv", venv.path])
+        try #require(made == 0, "python3 -m venv failed:\n\(madeOutput)")
+        let (status, output) = try capture(venv.appendingPathComponent("bin/pip"),
+                                           ["install", "--disable-pip-version-check"] + packages)
+        if status != 0 {
+            let offline = ["Failed to establish a new connection", "Temporary failure in name resolution",
+                           "Network is unreachable", "No matching distribution found", "Could not find a version"]
+            if offline.contains(where: output.contains) {
+                print("SKIPPED the \(check) check: pip cannot reach its registry to install \(packages[0]):\n\(output.suffix(800))")
+                return nil
+            }
+            Issue.record("pip install \(packages[0]) failed:\n\(output.suffix(4000))")
+            return nil
+        }
+        return python
+    }
+
+    /// The first `count` Fashion-MNIST test records as PNG files in `folder`, and the same
+    /// records preprocessed as LeNet's TEST data, as raw Float32 in `folder/inputs.f32`.
+    static func leNetTestInputs(count: Int, in folder: URL) throws -> (paths: [String], inputs: URL) {
+        let spec = LeNet.spec()
+        guard let dataIndex = spec.dataLayerIndex(in: .test), case .data(let data) = spec.layers[dataIndex].kind else {
+            throw CLIError("LeNet has no TEST data layer")
+        }
+        let transformer = try DataTransformer(params: data.transform, phase: .test, mean: nil)
+        var random = RandomGenerator(seed: 0)
+        let cursor = try LMDBReader(path: "data/fashion-mnist/test_lmdb").makeCursor()
+        var paths: [String] = []
+        var inputs = [Float](repeating: 0, count: count * 28 * 28)
+        for i in 0..<count {
+            let datum = try Caffe_Datum(record: try cursor.next().value)
+            let url = folder.appendingPathComponent("item\(i).png")
+            try PNG.encode(try Image(width: 28, height: 28, channels: 1, pixels: [UInt8](datum.data))).write(to: url)
+            paths.append(url.path)
+            try inputs.withUnsafeMutableBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                try transformer.transform(datum, into: base + i * 28 * 28, random: &random)
+            }
+        }
+        let inputURL = folder.appendingPathComponent("inputs.f32")
+        try inputs.withUnsafeBufferPointer { try Foundation.Data(buffer: $0).write(to: inputURL) }
+        return (paths, inputURL)
     }
 
     static func waitFor(_ what: String, timeout: TimeInterval = 120, _ condition: () -> Bool) throws {
