@@ -160,7 +160,7 @@ final class OneDNNLibrary: @unchecked Sendable {
         case dnnl_success: "success"
         case dnnl_out_of_memory: "out of memory"
         case dnnl_invalid_arguments: "invalid arguments"
-        case dnnl_unimplemented: "not implemented for these shapes"
+        case dnnl_unimplemented: "oneDNN has no kernel for these shapes (CREMA_CONV_ENGINE=im2col runs them)"
         case dnnl_runtime_error: "runtime error"
         case dnnl_not_required: "not required"
         default: "status \(status.rawValue)"
