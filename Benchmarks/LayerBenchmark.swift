@@ -93,9 +93,9 @@ struct LayerBenchmark: ParsableCommand {
         var forward: [Double] = [], backward: [Double] = []
         for _ in 0..<options.repetitions {
             prepareForward()
-            forward.append(try milliseconds { try layer.forward(bottoms: bottoms, tops: tops) })
+            forward.append(try milliseconds { try Parallel.flushingDenormals { try layer.forward(bottoms: bottoms, tops: tops) } })
             prepareBackward()
-            backward.append(milliseconds { layer.backward(tops: tops, propagateDown: down, bottoms: bottoms) })
+            backward.append(milliseconds { Parallel.flushingDenormals { layer.backward(tops: tops, propagateDown: down, bottoms: bottoms) } })
         }
         if c.isLoss, !top.data[0].isFinite { throw BenchmarkError("\(c.name) at batch \(batch): the loss is \(top.data[0])") }
         return (median(forward), median(backward))

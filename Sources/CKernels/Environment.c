@@ -14,6 +14,16 @@ void crema_flush_denormals(void) {
     if ((csr & CREMA_MXCSR_FTZ_DAZ) != CREMA_MXCSR_FTZ_DAZ) _mm_setcsr(csr | CREMA_MXCSR_FTZ_DAZ);
 }
 
+unsigned int crema_begin_flushing_denormals(void) {
+    unsigned int csr = _mm_getcsr();
+    if ((csr & CREMA_MXCSR_FTZ_DAZ) != CREMA_MXCSR_FTZ_DAZ) _mm_setcsr(csr | CREMA_MXCSR_FTZ_DAZ);
+    return csr;
+}
+
+void crema_restore_mxcsr(unsigned int csr) {
+    if (_mm_getcsr() != csr) _mm_setcsr(csr);
+}
+
 int crema_flushes_denormals(void) {
     return (_mm_getcsr() & CREMA_MXCSR_FTZ_DAZ) == CREMA_MXCSR_FTZ_DAZ;
 }

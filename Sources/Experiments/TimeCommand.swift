@@ -91,7 +91,7 @@ struct TimeCommand: ParsableCommand {
             for i in 0..<n {
                 let t = DispatchTime.now()
                 let io = graph.io(ofLayer: i)
-                try graph.layers[i].forward(bottoms: io.bottoms, tops: io.tops)
+                try Parallel.flushingDenormals { try graph.layers[i].forward(bottoms: io.bottoms, tops: io.tops) }
                 forward[i].append(ms(since: t))
             }
             forwardTotals.append(ms(since: forwardStart))

@@ -15,6 +15,11 @@ extern "C" {
 /// Sets flush-to-zero and denormals-are-zero (MXCSR bits 15 and 6) on the calling thread.
 /// Threads created afterwards inherit the setting (Linux copies MXCSR into new threads).
 void crema_flush_denormals(void);
+/// Sets flush-to-zero and denormals-are-zero on the calling thread and returns the MXCSR
+/// value before, for crema_restore_mxcsr.
+unsigned int crema_begin_flushing_denormals(void);
+/// Puts back an MXCSR value saved by crema_begin_flushing_denormals.
+void crema_restore_mxcsr(unsigned int csr);
 /// 1 when the calling thread has both flush-to-zero and denormals-are-zero set.
 int crema_flushes_denormals(void);
 

@@ -11,7 +11,9 @@ import Foundation
 /// small-batch products), which then run at half speed; 2^16 cycles (about 30 microseconds)
 /// still spans consecutive calls. A value the user set is left alone.
 private let lib: BLASLibrary = {
-    crema_flush_denormals()
+    // Only OpenBLAS's threads keep the setting; this thread gets its own back.
+    let saved = crema_begin_flushing_denormals()
+    defer { crema_restore_mxcsr(saved) }
     if getenv("OPENBLAS_THREAD_TIMEOUT") == nil && getenv("GOTO_THREAD_TIMEOUT") == nil {
         setenv("OPENBLAS_THREAD_TIMEOUT", "16", 1)
     }

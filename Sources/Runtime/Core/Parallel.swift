@@ -4,27 +4,34 @@ import Foundation
 
 /// Work split over the machine's cores for elementwise, pooling and LRN loops.
 ///
-/// Every thread that runs a body here computes with flush-to-zero and denormals-are-zero set:
-/// values below Float's normal range become 0 instead of taking the slow microcode path (a
-/// loss driven towards zero made Caffe's iterations 5-8x slower).
+/// Every body here runs with flush-to-zero and denormals-are-zero set: values below Float's
+/// normal range become 0 instead of taking the slow microcode path (a loss driven towards zero
+/// made Caffe's iterations 5-8x slower). The setting is scoped: each thread gets its previous
+/// floating-point environment back afterwards, so code outside the kernels (parsing, printing,
+/// a test runner sharing the threads) keeps IEEE semantics.
 public enum Parallel {
     /// Cores to use; set once from the command line or the environment.
     nonisolated(unsafe) public static var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    /// Whether the calling thread flushes denormal results and inputs to zero. Crema sets this
-    /// on the thread that loads OpenBLAS (whose threads inherit it) and on every thread that
-    /// runs a `Parallel` body.
+    /// Whether the calling thread flushes denormal results and inputs to zero right now: true
+    /// inside `flushingDenormals` and `Parallel` bodies, and on OpenBLAS's threads.
     public static var flushesDenormals: Bool { crema_flushes_denormals() != 0 }
 
-    /// Sets flush-to-zero and denormals-are-zero on the calling thread (and threads it starts).
+    /// Runs `body` with flush-to-zero and denormals-are-zero set on the calling thread, then
+    /// restores the thread's previous setting. Graph passes and solver steps run inside it.
     @inline(__always)
-    public static func flushDenormals() { crema_flush_denormals() }
+    public static func flushingDenormals<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = crema_begin_flushing_denormals()
+        defer { crema_restore_mxcsr(saved) }
+        return try body()
+    }
 
     /// Calls `body(range)` on disjoint ranges covering 0..<count, in parallel when worthwhile.
     /// `grain` is the smallest amount of work worth a thread.
     @inline(__always)
     public static func forEachChunk(_ count: Int, grain: Int = 32_768, _ body: (Range<Int>) -> Void) {
-        crema_flush_denormals()
+        let saved = crema_begin_flushing_denormals()
+        defer { crema_restore_mxcsr(saved) }
         let chunks = min(threads, max(1, count / max(grain, 1)))
         if chunks <= 1 {
             body(0..<count)
@@ -32,7 +39,8 @@ public enum Parallel {
         }
         let size = (count + chunks - 1) / chunks
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            crema_flush_denormals()
+            let workerSaved = crema_begin_flushing_denormals()
+            defer { crema_restore_mxcsr(workerSaved) }
             let start = c * size
             let end = min(count, start + size)
             if start < end { body(start..<end) }
@@ -43,7 +51,8 @@ public enum Parallel {
     /// of total operations) makes it worthwhile.
     @inline(__always)
     public static func forEach(_ count: Int, work: Int, _ body: (Int) -> Void) {
-        crema_flush_denormals()
+        let saved = crema_begin_flushing_denormals()
+        defer { crema_restore_mxcsr(saved) }
         if threads <= 1 || count <= 1 || work < 65_536 {
             for i in 0..<count { body(i) }
             return
@@ -51,7 +60,8 @@ public enum Parallel {
         let chunks = min(threads, count)
         let size = (count + chunks - 1) / chunks
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            crema_flush_denormals()
+            let workerSaved = crema_begin_flushing_denormals()
+            defer { crema_restore_mxcsr(workerSaved) }
             let start = c * size
             let end = min(count, start + size)
             if start < end { for i in start..<end { body(i) } }

@@ -54,8 +54,10 @@ public final class Graph {
     /// Runs every layer forward and returns the weighted loss.
     @discardableResult
     public func forward() throws -> Float {
-        for i in layers.indices {
-            try layers[i].forward(bottoms: bottoms[i], tops: tops[i])
+        try Parallel.flushingDenormals {
+            for i in layers.indices {
+                try layers[i].forward(bottoms: bottoms[i], tops: tops[i])
+            }
         }
         return loss
     }
@@ -74,8 +76,10 @@ public final class Graph {
         for (t, w) in losses {
             for i in 0..<t.count { t.diff[i] = w }
         }
-        for i in layers.indices.reversed() where runsBackward[i] {
-            layers[i].backward(tops: tops[i], propagateDown: propagateDown[i], bottoms: bottoms[i])
+        Parallel.flushingDenormals {
+            for i in layers.indices.reversed() where runsBackward[i] {
+                layers[i].backward(tops: tops[i], propagateDown: propagateDown[i], bottoms: bottoms[i])
+            }
         }
     }
 
@@ -87,7 +91,9 @@ public final class Graph {
         for i in layers.indices.reversed() {
             let start = DispatchTime.now().uptimeNanoseconds
             if runsBackward[i] {
-                layers[i].backward(tops: tops[i], propagateDown: propagateDown[i], bottoms: bottoms[i])
+                Parallel.flushingDenormals {
+                    layers[i].backward(tops: tops[i], propagateDown: propagateDown[i], bottoms: bottoms[i])
+                }
             }
             report(i, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }

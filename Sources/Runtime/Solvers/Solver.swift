@@ -66,6 +66,10 @@ public final class Solver {
     /// done before this one (Caffe's `iter_`): it picks the learning rate and Adam's bias
     /// correction. Leaves the gradients zeroed.
     public func step(iteration: Int) {
+        Parallel.flushingDenormals { update(iteration: iteration) }
+    }
+
+    private func update(iteration: Int) {
         let rate = learningRate(at: iteration)
         currentStep = LearningRate.currentStep(plan: plan, iteration: iteration)
         let clipScale = clippingScale()

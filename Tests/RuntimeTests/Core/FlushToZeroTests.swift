@@ -5,9 +5,10 @@ import Testing
 /// Denormals are flushed on every thread that computes: products below Float's normal range
 /// come out as 0 rather than as slow denormals.
 @Suite struct FlushToZeroTests {
-    /// 1e-20 * 1e-20 = 1e-40 is a denormal unless flush-to-zero is on. The factors come through
-    /// an array so the compiler cannot fold the product.
-    private static let factors: [Float] = [1e-20, 1e-20]
+    /// 1e-20 * 1e-20 = 1e-40 is a denormal unless flush-to-zero is on. The factors live in
+    /// mutable storage so the compiler can neither fold the product nor compute it before the
+    /// call that sets the floating-point environment (which it does not see as a dependency).
+    nonisolated(unsafe) private static var factors: [Float] = [1e-20, 1e-20]
 
     private static func tinyProduct() -> Float { factors[0] * factors[1] }
 
@@ -32,13 +33,21 @@ import Testing
         }
     }
 
-    @Test func callingThreadFlushesOnceRuntimeComputes() {
+    /// The setting is scoped: on inside a graph pass or solver step, and the calling thread's
+    /// own setting afterwards, so parsing and printing outside the kernels keep IEEE semantics.
+    @Test func callingThreadFlushesOnlyWhileRuntimeComputes() {
+        let before = Parallel.flushesDenormals
+        let inside = Parallel.flushingDenormals { (Parallel.flushesDenormals, FlushToZeroTests.tinyProduct()) }
+        #expect(inside.0)
+        #expect(inside.1 == 0)
         Parallel.forEach(1, work: 1) { _ in }
-        #expect(Parallel.flushesDenormals)
-        #expect(FlushToZeroTests.tinyProduct() == 0)
+        #expect(Parallel.flushesDenormals == before)
+        #expect(!before, "the test thread had flush-to-zero set before Runtime computed")
+        #expect(FlushToZeroTests.tinyProduct() != 0, "flush-to-zero leaked out of Runtime onto the calling thread")
     }
 
-    /// OpenBLAS's own threads inherit the setting from the thread that loaded it: a product
+    /// OpenBLAS's own threads inherit the setting from the thread that loaded it (which then
+    /// gets its own setting back): a product
     /// large enough to be split over its threads gives exact zeros for denormal results, and
     /// denormal inputs count as zeros.
     @Test func blasThreadsFlushDenormals() {
@@ -53,8 +62,11 @@ import Testing
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    BLAS.gemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: pa.baseAddress!,
-                              b: pb.baseAddress!, beta: 0, c: pc.baseAddress!)
+                    // As inside a graph pass: the calling thread computes its share flushed too.
+                    Parallel.flushingDenormals {
+                        BLAS.gemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: pa.baseAddress!,
+                                  b: pb.baseAddress!, beta: 0, c: pc.baseAddress!)
+                    }
                 }
             }
         }
