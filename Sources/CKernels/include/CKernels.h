@@ -75,6 +75,22 @@ void crema_lrn_backward(const float *x, const float *y, const float *scale, cons
                         int64_t channels, int64_t plane, int64_t begin, int64_t end, int64_t size,
                         float factor, float beta, float *scratch);
 
+/// One image's convolution geometry for crema_im2col / crema_col2im (NCHW, Caffe's output size).
+typedef struct {
+    int64_t channels, height, width, kernel_h, kernel_w, pad_h, pad_w, stride_h, stride_w, out_h, out_w;
+} crema_conv_geometry;
+
+/// Caffe's im2col for the (channel, kernel row) pairs [first_pair, end_pair), pair = c * kernel_h
+/// + ki: column-matrix row r = pair * kernel_w + kj starts at col + r * row_stride and holds
+/// out_h * out_w values, 0 in the padding.
+void crema_im2col(const float *image, float *col, const crema_conv_geometry *g, int64_t first_pair,
+                  int64_t end_pair, int64_t row_stride);
+
+/// The adjoint of crema_im2col for channels [first_channel, end_channel): overwrites those
+/// planes of `image` with the sums of the column entries that read each position.
+void crema_col2im(const float *col, float *image, const crema_conv_geometry *g, int64_t first_channel,
+                  int64_t end_channel, int64_t row_stride);
+
 #ifdef __cplusplus
 }
 #endif

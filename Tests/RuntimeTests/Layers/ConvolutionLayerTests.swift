@@ -243,4 +243,46 @@ private func referenceConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ p: Convolut
         #expect(a.1.count == b.1.count && zip(a.1, b.1).allSatisfy { close($0, $1) })
         #expect(close(a.2, b.2))
     }
+
+    /// Several images per product (columns side by side) against one product per image, in
+    /// order and over the cores, with a last block smaller than the others.
+    @Test(arguments: [false, true])
+    func blocksOfImagesMatchOneImageAtATime(parallel: Bool) throws {
+        let p = params(outputs: 6, kernel: (3, 2), stride: (2, 1), pad: (1, 0), group: 2)
+        let x = randomTensor([7, 4, 6, 5], seed: 31)
+        let single = makeConv(p), blocked = makeConv(p)
+        single.columnBudget = 0
+        // Columns of one image: 4 * 3 * 2 rows by 3 * 4 positions; three images per block.
+        blocked.columnBudget = 3 * 24 * 12
+        for layer in [single, blocked] where parallel { layer.minimumParallelWork = 0 }
+        var results: [([Float], [[Float]], [Float])] = []
+        for layer in [single, blocked] {
+            let y = Tensor()
+            try layer.setUp(bottoms: [x], tops: [y], store: ParameterStore(seed: 3))
+            try layer.reshape(bottoms: [x], tops: [y])
+            try layer.forward(bottoms: [x], tops: [y])
+            let r = randomTensor(y.shape, seed: 17)
+            y.diff.update(from: r.data, count: y.count)
+            for t in layer.parameters { t.zeroDiff() }
+            layer.backward(tops: [y], propagateDown: [true], bottoms: [x])
+            results.append((y.values, layer.parameters.map(\.gradients), x.gradients))
+        }
+        let (a, b) = (results[0], results[1])
+        func close(_ u: [Float], _ v: [Float]) -> Bool {
+            u.count == v.count && zip(u, v).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($0)) }
+        }
+        #expect(a.0.count == 7 * 6 * 3 * 4)
+        #expect(close(a.0, b.0))
+        #expect(a.1.count == b.1.count && zip(a.1, b.1).allSatisfy { close($0, $1) })
+        #expect(close(a.2, b.2))
+    }
+
+    /// Finite differences through the blocked path, a block of two then one image.
+    @Test func gradientsWithBlocksOfImages() throws {
+        let layer = makeConv(params(outputs: 3, kernel: (3, 3), stride: (1, 2), pad: (1, 1)))
+        layer.columnBudget = 2 * (2 * 9) * (5 * 3)
+        let x = randomTensor([3, 2, 5, 5], seed: 12), y = Tensor()
+        let compared = try GradientChecker().check(layer: layer, bottoms: [x], tops: [y])
+        #expect(compared > 0)
+    }
 }

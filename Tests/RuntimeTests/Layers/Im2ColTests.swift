@@ -1,0 +1,143 @@
+import Testing
+@testable import Runtime
+
+/// Caffe's im2col written out plainly: row (c, ki, kj), column (oh, ow), 0 in the padding.
+private func referenceIm2col(_ x: [Float], _ g: ConvGeometry) -> [Float] {
+    var col = [Float](repeating: .nan, count: g.columnCount)
+    for c in 0..<g.channels {
+        for ki in 0..<g.kernelH {
+            for kj in 0..<g.kernelW {
+                let row = (c * g.kernelH + ki) * g.kernelW + kj
+                for oh in 0..<g.outH {
+                    for ow in 0..<g.outW {
+                        let ih = oh * g.strideH - g.padH + ki, iw = ow * g.strideW - g.padW + kj
+                        let inside = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width
+                        col[row * g.outSpatial + oh * g.outW + ow] = inside ? x[(c * g.height + ih) * g.width + iw] : 0
+                    }
+                }
+            }
+        }
+    }
+    return col
+}
+
+/// Each input position's sum of the column entries that read it, in (ki, kj) order.
+private func referenceCol2im(_ col: [Float], _ g: ConvGeometry) -> [Float] {
+    var x = [Float](repeating: 0, count: g.imageCount)
+    for c in 0..<g.channels {
+        for ki in 0..<g.kernelH {
+            for kj in 0..<g.kernelW {
+                let row = (c * g.kernelH + ki) * g.kernelW + kj
+                for oh in 0..<g.outH {
+                    for ow in 0..<g.outW {
+                        let ih = oh * g.strideH - g.padH + ki, iw = ow * g.strideW - g.padW + kj
+                        guard ih >= 0, ih < g.height, iw >= 0, iw < g.width else { continue }
+                        x[(c * g.height + ih) * g.width + iw] += col[row * g.outSpatial + oh * g.outW + ow]
+                    }
+                }
+            }
+        }
+    }
+    return x
+}
+
+/// im2col and col2im (crema_im2col / crema_col2im) in every variant the processor runs, against
+/// the plain definitions, alone and with the columns of several images side by side.
+@Suite(.serialized) struct Im2ColTests {
+    /// (channels, height, width, kernel, stride, pad)
+    static let shapes: [(Int, Int, Int, (Int, Int), (Int, Int), (Int, Int))] = [
+        (2, 12, 12, (5, 5), (1, 1), (0, 0)),    // LeNet conv2
+        (1, 28, 28, (5, 5), (1, 1), (0, 0)),    // LeNet conv1
+        (3, 13, 13, (3, 3), (1, 1), (1, 1)),    // CaffeNet conv3-5
+        (2, 27, 27, (5, 5), (1, 1), (2, 2)),    // CaffeNet conv2: rows of 27, two 16-lane steps
+        (2, 23, 19, (11, 11), (4, 4), (0, 0)),  // conv1's stride: the plain loops
+        (2, 9, 40, (3, 4), (2, 1), (2, 3)),     // uneven strides and pads, wide rows
+        (1, 5, 5, (5, 5), (1, 1), (4, 4)),      // padding wider than half the kernel
+    ]
+
+    private func geometry(_ s: (Int, Int, Int, (Int, Int), (Int, Int), (Int, Int))) -> ConvGeometry {
+        ConvGeometry(channels: s.0, height: s.1, width: s.2, kernelH: s.3.0, kernelW: s.3.1,
+                     padH: s.5.0, padW: s.5.1, strideH: s.4.0, strideW: s.4.1)
+    }
+
+    private func values(_ count: Int, seed: UInt64) -> [Float] {
+        var rng = RandomGenerator(seed: seed)
+        return (0..<count).map { _ in rng.uniform(-1, 1) }
+    }
+
+    /// Image `image`'s columns out of a matrix of `rows` rows of `width` values.
+    private static func block(_ m: [Float], rows: Int, width: Int, image: Int, spatial: Int) -> [Float] {
+        var out: [Float] = []
+        for r in 0..<rows {
+            let start = r * width + image * spatial
+            out += m[start..<(start + spatial)]
+        }
+        return out
+    }
+
+    @Test func oneImageMatchesTheDefinition() {
+        let saved = KernelVariant.current
+        defer { KernelVariant.current = saved }
+        for variant in KernelVariant.supported {
+            KernelVariant.current = variant
+            for (i, shape) in Self.shapes.enumerated() {
+                let g = geometry(shape)
+                let x = values(g.imageCount, seed: UInt64(i))
+                var col = [Float](repeating: .nan, count: g.columnCount)
+                x.withUnsafeBufferPointer { xp in
+                    col.withUnsafeMutableBufferPointer { g.im2col(xp.baseAddress!, $0.baseAddress!) }
+                }
+                #expect(col == referenceIm2col(x, g), "im2col \(variant) \(shape)")
+
+                let dy = values(g.columnCount, seed: UInt64(100 + i))
+                var dx = [Float](repeating: .nan, count: g.imageCount)
+                dy.withUnsafeBufferPointer { dp in
+                    dx.withUnsafeMutableBufferPointer { g.col2im(dp.baseAddress!, $0.baseAddress!) }
+                }
+                #expect(dx == referenceCol2im(dy, g), "col2im \(variant) \(shape)")
+            }
+        }
+    }
+
+    /// Three images' columns side by side (row stride 3 * outSpatial): each image's block is
+    /// its own column matrix, and the other blocks are left alone.
+    @Test func imagesSideBySide() {
+        let saved = KernelVariant.current
+        defer { KernelVariant.current = saved }
+        for variant in KernelVariant.supported {
+            KernelVariant.current = variant
+            for (i, shape) in Self.shapes.enumerated() {
+                let g = geometry(shape)
+                let images = 3, width = images * g.outSpatial
+                let xs = (0..<images).map { values(g.imageCount, seed: UInt64(10 * i + $0)) }
+                var wide = [Float](repeating: .nan, count: g.columnRows * width)
+                wide.withUnsafeMutableBufferPointer { wp in
+                    for (n, x) in xs.enumerated() {
+                        x.withUnsafeBufferPointer {
+                            g.im2col($0.baseAddress!, wp.baseAddress! + n * g.outSpatial,
+                                     kernelRows: 0..<(g.channels * g.kernelH), rowStride: width)
+                        }
+                    }
+                }
+                for (n, x) in xs.enumerated() {
+                    let expected = referenceIm2col(x, g)
+                    let block = Self.block(wide, rows: g.columnRows, width: width, image: n, spatial: g.outSpatial)
+                    #expect(block == expected, "im2col \(variant) \(shape) image \(n)")
+                }
+
+                let dys = values(g.columnRows * width, seed: UInt64(200 + i))
+                for n in 0..<images {
+                    var dx = [Float](repeating: .nan, count: g.imageCount)
+                    dys.withUnsafeBufferPointer { dp in
+                        dx.withUnsafeMutableBufferPointer {
+                            g.col2im(dp.baseAddress! + n * g.outSpatial, $0.baseAddress!, channels: 0..<g.channels,
+                                     rowStride: width)
+                        }
+                    }
+                    let block = Self.block(dys, rows: g.columnRows, width: width, image: n, spatial: g.outSpatial)
+                    #expect(dx == referenceCol2im(block, g), "col2im \(variant) \(shape) image \(n)")
+                }
+            }
+        }
+    }
+}
