@@ -5,8 +5,10 @@ public enum Compiler {
     /// Filters by phase, names every input and output, inserts splits where one blob feeds
     /// several layers that send gradients back, builds the kernels, and infers every shape.
     /// Parameters come from `store`, so compiling TRAIN and TEST with one store shares them.
+    /// `fuseLayers` lets a convolution apply the ReLU after it (see `fuseActivations`); the
+    /// results are the same either way.
     public static func compile(_ spec: NetSpec, for phase: Phase, store: ParameterStore,
-                               seed: UInt64 = 1701) throws -> Graph {
+                               seed: UInt64 = 1701, fuseLayers: Bool = true) throws -> Graph {
         let resolved = try spec.resolved(for: phase)
         var random = RandomGenerator(seed: seed)
         // Only TRAIN graphs run backward, so only they need splits.
@@ -41,6 +43,8 @@ public enum Compiler {
             bottoms.append(ins)
             tops.append(outs)
         }
+
+        if fuseLayers { try fuseActivations(layers: &layers, bottoms: bottoms, tops: tops) }
 
         // Which layers send gradients back, and to which inputs: a blob needs a gradient when a
         // layer with learnable parameters (or one fed by such a blob) produced it.

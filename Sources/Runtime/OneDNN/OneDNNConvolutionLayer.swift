@@ -22,6 +22,11 @@ final class OneDNNConvolutionLayer: Layer {
     /// convolutions (0.3M and 1.6M) ran as fast or faster there, CaffeNet's (75M to 450M)
     /// ran 1.2-1.9 times faster on oneDNN.
     var minimumWorkPerImage = 8_000_000
+    /// Whether forward also applies the in-place ReLU that follows this layer (set by the
+    /// compiler's fusion pass, which then reshapes the layer again to make the plans).
+    var fusedReLU = false {
+        didSet { if fusedReLU != oldValue { plans.removeAll() } }
+    }
     private let library: OneDNNLibrary
     private let im2col: ConvolutionLayer
     private var plans: [OneDNNConvolutionShape: OneDNNConvolution] = [:]
@@ -100,7 +105,7 @@ final class OneDNNConvolutionLayer: Layer {
         let shape = OneDNNConvolutionShape(batch: images, channels: x.shape[1], height: x.shape[2], width: x.shape[3],
                                            numOutput: p.numOutput, group: p.group, kernelH: p.kernelH, kernelW: p.kernelW,
                                            strideH: p.strideH, strideW: p.strideW, padH: p.padH, padW: p.padW,
-                                           bias: p.biasTerm)
+                                           bias: p.biasTerm, reluAfter: fusedReLU)
         if let cached = plans[shape] { return cached }
         let made = try OneDNNConvolution(library, shape: shape, precision: precision)
         // A net alternates between a few batch sizes (train, test), each a chunk and a rest.
@@ -115,6 +120,12 @@ final class OneDNNConvolutionLayer: Layer {
         }
         guard !chunks.isEmpty else {
             try im2col.forward(bottoms: bottoms, tops: tops)
+            if fusedReLU {
+                let y = tops[0].data
+                Parallel.forEachChunk(tops[0].count) { r in
+                    for i in r { y[i] = max(y[i], 0) }
+                }
+            }
             return
         }
         let x = bottoms[0], y = tops[0]

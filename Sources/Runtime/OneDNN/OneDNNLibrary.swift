@@ -33,6 +33,7 @@ final class OneDNNLibrary: @unchecked Sendable {
     let attrSetPostOps: crema_dnnl_primitive_attr_set_post_ops_fn
     let postOpsCreate: crema_dnnl_post_ops_create_fn
     let postOpsAppendSum: crema_dnnl_post_ops_append_sum_fn
+    let postOpsAppendEltwise: crema_dnnl_post_ops_append_eltwise_fn
     let postOpsDestroy: crema_dnnl_post_ops_destroy_fn
     let sgemm: crema_dnnl_sgemm_fn
     private let setOMPThreads: crema_omp_set_num_threads_fn
@@ -108,6 +109,8 @@ final class OneDNNLibrary: @unchecked Sendable {
         attrSetPostOps = try symbol("dnnl_primitive_attr_set_post_ops", in: handle, as: crema_dnnl_primitive_attr_set_post_ops_fn.self)
         postOpsCreate = try symbol("dnnl_post_ops_create", in: handle, as: crema_dnnl_post_ops_create_fn.self)
         postOpsAppendSum = try symbol("dnnl_post_ops_append_sum", in: handle, as: crema_dnnl_post_ops_append_sum_fn.self)
+        postOpsAppendEltwise = try symbol("dnnl_post_ops_append_eltwise", in: handle,
+                                          as: crema_dnnl_post_ops_append_eltwise_fn.self)
         postOpsDestroy = try symbol("dnnl_post_ops_destroy", in: handle, as: crema_dnnl_post_ops_destroy_fn.self)
         sgemm = try symbol("dnnl_sgemm", in: handle, as: crema_dnnl_sgemm_fn.self)
         let versionOf = try symbol("dnnl_version", in: handle, as: crema_dnnl_version_fn.self)

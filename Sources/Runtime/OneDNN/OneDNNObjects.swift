@@ -78,10 +78,11 @@ final class DNNLPrimitive {
     }
 
     /// Creates the primitive for an operation descriptor (convolution_desc_t and the like).
-    convenience init<Op>(_ lib: OneDNNLibrary, operation: inout Op, hint: DNNLPrimitive? = nil, what: String) throws {
+    convenience init<Op>(_ lib: OneDNNLibrary, operation: inout Op, attributes: OpaquePointer? = nil,
+                         hint: DNNLPrimitive? = nil, what: String) throws {
         var pd: OpaquePointer?
         let status = withUnsafePointer(to: &operation) {
-            lib.primitiveDescCreate(&pd, UnsafeRawPointer($0), nil, lib.engine, hint?.descriptor)
+            lib.primitiveDescCreate(&pd, UnsafeRawPointer($0), attributes, lib.engine, hint?.descriptor)
         }
         guard status == dnnl_success, let pd else {
             throw OneDNNError("oneDNN has no \(what) for these shapes: \(OneDNNLibrary.name(of: status))")
