@@ -124,6 +124,11 @@ struct TimeCommand: ParsableCommand {
                                     forwardMs: median(forward[i]),
                                     backwardMs: phase == .train ? median(backward[i]) : nil))
         }
+        let fused = graph.fusedLayers
+        if !fused.isEmpty {
+            let list = fused.map { "\($0.name) in \($0.into)" }.joined(separator: ", ")
+            log("Fused (forward time counted in the second layer): \(list)", "experiments.swift:8")
+        }
         log("Average Forward pass: \(String(format: "%.4f", mean(forwardTotals))) ms.", "caffe.cpp:447")
         if phase == .train {
             log("Average Backward pass: \(String(format: "%.4f", mean(backwardTotals))) ms.", "caffe.cpp:449")

@@ -19,7 +19,7 @@ extension Compiler {
             else { continue }
             conv.fusedReLU = true
             try conv.reshape(bottoms: bottoms[i], tops: tops[i])
-            layers[j] = FusedReLULayer(relu)
+            layers[j] = FusedReLULayer(relu, into: layers[i].spec.name)
         }
     }
 }
@@ -28,8 +28,13 @@ extension Compiler {
 /// its backward pass is the ReLU's own.
 final class FusedReLULayer: Layer {
     let relu: ReLULayer
+    /// The layer whose forward pass does this one's.
+    let producer: String
 
-    init(_ relu: ReLULayer) { self.relu = relu }
+    init(_ relu: ReLULayer, into producer: String) {
+        self.relu = relu
+        self.producer = producer
+    }
 
     var spec: LayerSpec { relu.spec }
 
@@ -41,5 +46,12 @@ final class FusedReLULayer: Layer {
 
     func backward(tops: [Tensor], propagateDown: [Bool], bottoms: [Tensor]) {
         relu.backward(tops: tops, propagateDown: propagateDown, bottoms: bottoms)
+    }
+}
+
+extension Graph {
+    /// Layers whose forward pass another layer makes, with that layer's name, in net order.
+    public var fusedLayers: [(name: String, into: String)] {
+        layers.compactMap { layer in (layer as? FusedReLULayer).map { ($0.spec.name, $0.producer) } }
     }
 }

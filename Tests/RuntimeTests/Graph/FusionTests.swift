@@ -54,6 +54,7 @@ import Testing
         #expect((fused.graph.layer(named: "relu1") is FusedReLULayer) == oneDNN)
         #expect((fused.graph.layer(named: "relu2") is FusedReLULayer) == oneDNN)
         #expect(plain.graph.layer(named: "relu1") is ReLULayer)
+        #expect(fused.graph.fusedLayers.map { "\($0.name) in \($0.into)" } == (oneDNN ? ["relu1 in conv1", "relu2 in conv2"] : []))
         for name in ["conv1", "conv2", "ip"] {
             let a = try #require(fused.graph.blobs[name]).values, b = try #require(plain.graph.blobs[name]).values
             #expect(Self.close(a, b), "\(name)")
