@@ -6,9 +6,12 @@ public enum Compiler {
     /// several layers that send gradients back, builds the kernels, and infers every shape.
     /// Parameters come from `store`, so compiling TRAIN and TEST with one store shares them.
     /// `fuseLayers` lets a convolution apply the ReLU after it (see `fuseActivations`); the
-    /// results are the same either way.
+    /// results are the same either way. `shareGradients`: let blob gradients whose backward
+    /// lifetimes do not overlap share storage (TRAIN only; see `shareGradientStorage`). Off
+    /// keeps every blob's gradient readable after backward.
     public static func compile(_ spec: NetSpec, for phase: Phase, store: ParameterStore,
-                               seed: UInt64 = 1701, fuseLayers: Bool = true) throws -> Graph {
+                               seed: UInt64 = 1701, fuseLayers: Bool = true,
+                               shareGradients: Bool = true) throws -> Graph {
         let resolved = try spec.resolved(for: phase)
         var random = RandomGenerator(seed: seed)
         // Only TRAIN graphs run backward, so only they need splits.
@@ -77,9 +80,11 @@ public enum Compiler {
             }
         }
 
-        if phase == .train {
+        if phase == .train && shareGradients {
             shareGradientStorage(bottoms: bottoms, tops: tops, propagateDown: propagateDown,
-                                 runsBackward: runsBackward, losses: outputs.filter { $0.lossWeight != 0 }.map(\.tensor))
+                                 runsBackward: runsBackward,
+                                 overwrites: layers.indices.map { overwritesInputGradients(layers[$0].spec, inputs: bottoms[$0].count) },
+                                 losses: outputs.filter { $0.lossWeight != 0 }.map(\.tensor))
         }
         return Graph(name: resolved.name, phase: phase, layers: layers, bottoms: bottoms, tops: tops,
                      propagateDown: propagateDown, runsBackward: runsBackward, blobs: current,
@@ -93,35 +98,47 @@ public enum Compiler {
     ///
     /// Lifetimes are per storage, since in-place layers (one tensor) and Flatten (a shared
     /// gradient) already share. Blobs no backward step touches (the data, accuracy) keep their
-    /// own storage, which is never written and so never takes memory. Layers overwrite the
-    /// gradients of their inputs, so reused storage needs no clearing.
+    /// own storage, which is never written and so never takes memory.
+    ///
+    /// Reused storage holds another blob's stale values, so only storage whose first use in a
+    /// pass overwrites all of it may be shared: the loss gradients, or an input gradient from a
+    /// layer in `overwrites`. Storage first read (the output of a learning layer that no loss
+    /// reaches, an input that Accuracy "propagates" to) keeps its own zeros, as without sharing.
     static func shareGradientStorage(bottoms: [[Tensor]], tops: [[Tensor]], propagateDown: [[Bool]],
-                                     runsBackward: [Bool], losses: [Tensor]) {
+                                     runsBackward: [Bool], overwrites: [Bool], losses: [Tensor]) {
         let n = bottoms.count
-        // Backward step of layer i: n - 1 - i; the loss gradients are set at step -1.
-        var first: [ObjectIdentifier: Int] = [:], last: [ObjectIdentifier: Int] = [:]
+        // Backward step of layer i: n - 1 - i; the loss gradients are set at step -1. Within a
+        // step a layer reads its outputs' gradients before it writes its inputs' (in place: one
+        // storage), so reads order first: (step, 0) read, (step, 1) write.
+        var first: [ObjectIdentifier: (step: Int, write: Int)] = [:], last: [ObjectIdentifier: Int] = [:]
         var users: [ObjectIdentifier: [Tensor]] = [:]
         var order: [ObjectIdentifier] = []
-        func touch(_ t: Tensor, at step: Int) {
+        func touch(_ t: Tensor, at step: Int, writes: Bool) {
             let id = ObjectIdentifier(t.diffBuffer)
             if users[id] == nil { order.append(id) }
             if !(users[id]?.contains { $0 === t } ?? false) { users[id, default: []].append(t) }
-            first[id] = min(first[id] ?? step, step)
+            let use = (step: step, write: writes ? 1 : 0)
+            if let earliest = first[id], earliest <= use {} else { first[id] = use }
             last[id] = max(last[id] ?? step, step)
         }
-        for t in losses { touch(t, at: -1) }
+        for t in losses { touch(t, at: -1, writes: true) }
         for i in 0..<n where runsBackward[i] {
             let step = n - 1 - i
-            for t in tops[i] { touch(t, at: step) }
-            for (k, t) in bottoms[i].enumerated() where propagateDown[i][k] { touch(t, at: step) }
+            for t in tops[i] { touch(t, at: step, writes: false) }
+            for (k, t) in bottoms[i].enumerated() where propagateDown[i][k] {
+                touch(t, at: step, writes: overwrites[i])
+            }
         }
         // Greedy interval colouring in order of first use; each shared storage grows to its
         // largest user.
         struct Slot { let buffer: Buffer; var freeAfter: Int; var capacity: Int }
         var slots: [Slot] = []
-        let byStart = order.enumerated().sorted { (first[$0.element] ?? 0, $0.offset) < (first[$1.element] ?? 0, $1.offset) }
+        let byStart = order.enumerated().sorted {
+            (first[$0.element]?.step ?? 0, $0.offset) < (first[$1.element]?.step ?? 0, $1.offset)
+        }
         for id in byStart.map(\.element) {
-            guard let start = first[id], let end = last[id], let group = users[id] else { continue }
+            guard let use = first[id], use.write == 1, let end = last[id], let group = users[id] else { continue }
+            let start = use.step
             let need = group.map(\.count).max() ?? 1
             // Among free slots, the one closest in size, so large and small blobs pair up.
             let free = slots.indices.filter { slots[$0].freeAfter < start }
@@ -137,6 +154,21 @@ public enum Compiler {
             slots[index].capacity = max(slots[index].capacity, need)
             slots[index].freeAfter = end
             for t in group { t.shareDiff(storage: slots[index].buffer) }
+        }
+    }
+
+    /// Whether the layer's backward writes every value of each input gradient it propagates
+    /// to. Exhaustive, so a new kind has to decide; Flatten and a one-input Concat write
+    /// nothing (their output shares their input's gradient), and Accuracy has no backward.
+    static func overwritesInputGradients(_ spec: LayerSpec, inputs: Int) -> Bool {
+        switch spec.kind {
+        case .convolution, .innerProduct, .relu, .pooling, .lrn, .dropout, .softmax, .softmaxWithLoss,
+             .eltwise, .sigmoid, .tanh, .split:
+            return true
+        case .concat:
+            return inputs > 1
+        case .data, .input, .accuracy, .flatten:
+            return false
         }
     }
 
