@@ -47,8 +47,15 @@ final class DropoutLayer: Layer {
             let m = buffer.baseAddress!
             // Sequential draws: the mask depends only on the generator's state.
             for i in 0..<n { m[i] = rng.uniform() < keep ? scale : 0 }
-            Parallel.forEachChunk(n) { r in
-                for i in r { y[i] = x[i] * m[i] }
+            // One pointer in place, so the loop vectorises (see ReLULayer).
+            if x == y {
+                Parallel.forEachChunk(n) { r in
+                    for i in r { y[i] *= m[i] }
+                }
+            } else {
+                Parallel.forEachChunk(n) { r in
+                    for i in r { y[i] = x[i] * m[i] }
+                }
             }
         }
         random = rng
@@ -63,8 +70,14 @@ final class DropoutLayer: Layer {
         }
         mask.withUnsafeBufferPointer { buffer in
             let m = buffer.baseAddress!
-            Parallel.forEachChunk(n) { r in
-                for i in r { dx[i] = dy[i] * m[i] }
+            if dx == dy {
+                Parallel.forEachChunk(n) { r in
+                    for i in r { dx[i] *= m[i] }
+                }
+            } else {
+                Parallel.forEachChunk(n) { r in
+                    for i in r { dx[i] = dy[i] * m[i] }
+                }
             }
         }
     }

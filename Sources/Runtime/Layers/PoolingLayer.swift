@@ -5,7 +5,10 @@ import NetDSL
 /// rounded up, less one where padding would start the last window outside the input.
 ///
 /// MAX keeps, for each output, the index in its plane of the first largest input (Caffe's
-/// strict `>`), and sends the gradient back there. AVE divides by the window clipped to the
+/// strict `>`), and sends the gradient back there. Those indices cost a quarter of the input's
+/// size and most of the kernel's time, and only backward reads them, so forward records them
+/// only once a backward pass has asked (the first one finds them itself): inference never
+/// pays for them. AVE divides by the window clipped to the
 /// padded input, so padding counts as zeros but the overhang of the last window does not.
 final class PoolingLayer: Layer {
     let spec: LayerSpec
@@ -18,6 +21,10 @@ final class PoolingLayer: Layer {
     private var pooledH = 0, pooledW = 0
     /// For MAX: index within its input plane of each output's maximum, -1 for none.
     private let argmax = ArgmaxBuffer()
+    /// Set by the first backward pass: from then on forward records `argmax`.
+    private var recordsArgmax = false
+    /// Whether `argmax` holds the last forward pass's indices.
+    private var argmaxIsCurrent = false
 
     init(spec: LayerSpec, params: PoolingParams) {
         self.spec = spec
@@ -76,7 +83,8 @@ final class PoolingLayer: Layer {
             throw LayerError(spec, "the last \(kernelH)x\(kernelW) window with stride \(strideH)x\(strideW) would start outside the input \(shapeText(shape)); use a stride no larger than the kernel or another input size")
         }
         top.reshape([shape[0], shape[1], pooledH, pooledW])
-        if params.method == .max { argmax.reserve(top.count) }
+        if params.method == .max && recordsArgmax { argmax.reserve(top.count) }
+        argmaxIsCurrent = false
     }
 
     func forward(bottoms: [Tensor], tops: [Tensor]) throws {
@@ -89,18 +97,7 @@ final class PoolingLayer: Layer {
         let work = top.count * kh * kw
         switch params.method {
         case .max:
-            // Vectorised (crema_max_pool_plane), one column scratch per chunk of planes.
-            let mask = argmax.pointer
-            let scratchCount = Int(crema_max_pool_scratch(Int64(PW), Int64(kw), Int64(sw)))
-            Parallel.forEachChunk(planes, grain: max(1, planes * 65_536 / max(work, 1))) { range in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
-                    for p in range {
-                        crema_max_pool_plane(x + p * inPlane, Int64(H), Int64(W), Int64(PH), Int64(PW), Int64(kh),
-                                             Int64(kw), Int64(sh), Int64(sw), Int64(ph0), Int64(pw0),
-                                             y + p * outPlane, mask + p * outPlane, scratch.baseAddress)
-                    }
-                }
-            }
+            maxPool(bottom.data, into: top.data, planes: planes, recording: recordsArgmax)
         case .average:
             Parallel.forEach(planes, work: work) { p in
                 let src = x + p * inPlane, dst = y + p * outPlane
@@ -125,6 +122,27 @@ final class PoolingLayer: Layer {
         }
     }
 
+    /// MAX forward over `planes` channel planes (crema_max_pool_plane, vectorised), with one
+    /// column scratch per chunk of planes; `recording` also writes `argmax`.
+    private func maxPool(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, planes: Int, recording: Bool) {
+        let inPlane = height * width, outPlane = pooledH * pooledW
+        let (H, W, PH, PW) = (Int64(height), Int64(width), Int64(pooledH), Int64(pooledW))
+        let (kh, kw, sh, sw, ph0, pw0) = (Int64(kernelH), Int64(kernelW), Int64(strideH), Int64(strideW),
+                                          Int64(padH), Int64(padW))
+        let mask: UnsafeMutablePointer<Int32>? = recording ? argmax.pointer : nil
+        let scratchCount = Int(crema_max_pool_scratch(PW, kw, sw))
+        let work = planes * outPlane * kernelH * kernelW
+        Parallel.forEachChunk(planes, grain: max(1, planes * 65_536 / max(work, 1))) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
+                for p in range {
+                    crema_max_pool_plane(x + p * inPlane, H, W, PH, PW, kh, kw, sh, sw, ph0, pw0, y + p * outPlane,
+                                         mask.map { $0 + p * outPlane }, scratch.baseAddress)
+                }
+            }
+        }
+        argmaxIsCurrent = recording
+    }
+
     func backward(tops: [Tensor], propagateDown: [Bool], bottoms: [Tensor]) {
         guard propagateDown.first == true else { return }
         let bottom = bottoms[0], top = tops[0]
@@ -135,6 +153,21 @@ final class PoolingLayer: Layer {
         let (kh, kw, sh, sw, ph0, pw0) = (kernelH, kernelW, strideH, strideW, padH, padW)
         switch params.method {
         case .max:
+            if !argmaxIsCurrent {
+                // The first backward pass: find the indices and record them from now on. The
+                // values go to the input's gradient, overwritten next (or, where padding makes
+                // the output larger, to scratch), so the output stays as the layers after this
+                // one saw it.
+                recordsArgmax = true
+                argmax.reserve(top.count)
+                if top.count <= bottom.count {
+                    maxPool(bottom.data, into: dx, planes: planes, recording: true)
+                } else {
+                    let values = UnsafeMutablePointer<Float>.allocate(capacity: top.count)
+                    defer { values.deallocate() }
+                    maxPool(bottom.data, into: values, planes: planes, recording: true)
+                }
+            }
             let mask = argmax.pointer
             Parallel.forEach(planes, work: bottom.count + top.count) { p in
                 crema_max_pool_backward_plane(dy + p * outPlane, mask + p * outPlane, Int64(outPlane),

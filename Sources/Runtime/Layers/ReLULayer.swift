@@ -33,10 +33,21 @@ final class ReLULayer: Layer {
                 }
             }
         }
-        Parallel.forEachChunk(n) { r in
-            for i in r {
-                let v = x[i]
-                y[i] = max(v, 0) + slope * min(v, 0)
+        // In place, the loop reads and writes one pointer: with two that are equal, the
+        // compiler's overlap check sends the loop down its scalar path.
+        if x == y {
+            Parallel.forEachChunk(n) { r in
+                for i in r {
+                    let v = y[i]
+                    y[i] = max(v, 0) + slope * min(v, 0)
+                }
+            }
+        } else {
+            Parallel.forEachChunk(n) { r in
+                for i in r {
+                    let v = x[i]
+                    y[i] = max(v, 0) + slope * min(v, 0)
+                }
             }
         }
     }
@@ -56,8 +67,14 @@ final class ReLULayer: Layer {
         }
         // In place with slope >= 0 the output has the input's sign, so reading it is exact.
         let x = bottoms[0].data
-        Parallel.forEachChunk(n) { r in
-            for i in r { dx[i] = dy[i] * (x[i] > 0 ? 1 : slope) }
+        if dx == dy {
+            Parallel.forEachChunk(n) { r in
+                for i in r { dx[i] *= x[i] > 0 ? 1 : slope }
+            }
+        } else {
+            Parallel.forEachChunk(n) { r in
+                for i in r { dx[i] = dy[i] * (x[i] > 0 ? 1 : slope) }
+            }
         }
     }
 }

@@ -26,10 +26,21 @@ final class SigmoidLayer: Layer {
     func backward(tops: [Tensor], propagateDown: [Bool], bottoms: [Tensor]) {
         guard propagateDown.first == true else { return }
         let y = tops[0].data, dy = tops[0].diff, dx = bottoms[0].diff
-        Parallel.forEachChunk(tops[0].count) { r in
-            for i in r {
-                let s = y[i]
-                dx[i] = dy[i] * s * (1 - s)
+        // In place the gradient is one pointer; reading and writing it through one name lets
+        // the loop vectorise (equal pointers fail the compiler's overlap check).
+        if dx == dy {
+            Parallel.forEachChunk(tops[0].count) { r in
+                for i in r {
+                    let s = y[i]
+                    dx[i] = dx[i] * s * (1 - s)  // as out of place: (dy * s) * (1 - s)
+                }
+            }
+        } else {
+            Parallel.forEachChunk(tops[0].count) { r in
+                for i in r {
+                    let s = y[i]
+                    dx[i] = dy[i] * s * (1 - s)
+                }
             }
         }
     }

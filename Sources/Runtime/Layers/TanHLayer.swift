@@ -25,10 +25,21 @@ final class TanHLayer: Layer {
     func backward(tops: [Tensor], propagateDown: [Bool], bottoms: [Tensor]) {
         guard propagateDown.first == true else { return }
         let y = tops[0].data, dy = tops[0].diff, dx = bottoms[0].diff
-        Parallel.forEachChunk(tops[0].count) { r in
-            for i in r {
-                let t = y[i]
-                dx[i] = dy[i] * (1 - t * t)
+        // In place the gradient is one pointer; reading and writing it through one name lets
+        // the loop vectorise (equal pointers fail the compiler's overlap check).
+        if dx == dy {
+            Parallel.forEachChunk(tops[0].count) { r in
+                for i in r {
+                    let t = y[i]
+                    dx[i] *= (1 - t * t)
+                }
+            }
+        } else {
+            Parallel.forEachChunk(tops[0].count) { r in
+                for i in r {
+                    let t = y[i]
+                    dx[i] = dy[i] * (1 - t * t)
+                }
             }
         }
     }
