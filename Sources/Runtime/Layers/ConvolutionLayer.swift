@@ -180,10 +180,7 @@ final class ConvolutionLayer: Layer {
                     let count = min(block, range.upperBound - first)
                     let width = count * spatial
                     let col = cols[worker], out = outs[worker]
-                    for i in 0..<count {
-                        g.im2col(x + (first + i) * inCount, col + i * spatial, kernelRows: 0..<kernelRows,
-                                 rowStride: width)
-                    }
+                    g.im2col(images: x + first * inCount, count: count, into: col)
                     for gi in 0..<groups {
                         BLAS.gemm(transA: false, transB: false, m: outPerGroup, n: width, k: kdim, alpha: 1,
                                   a: w + gi * outPerGroup * kdim, b: col + gi * kdim * width, beta: 0,
@@ -284,10 +281,7 @@ final class ConvolutionLayer: Layer {
                         BLAS.gemv(trans: false, m: numOutput, n: width, alpha: 1, a: gradOut, x: ones, beta: 1,
                                   y: biasDiffs[worker])
                     }
-                    for i in 0..<count {
-                        g.im2col(x + (first + i) * inCount, col + i * spatial, kernelRows: 0..<kernelRows,
-                                 rowStride: width)
-                    }
+                    g.im2col(images: x + first * inCount, count: count, into: col)
                     for gi in 0..<groups {
                         BLAS.gemm(transA: false, transB: true, m: outPerGroup, n: kdim, k: width, alpha: 1,
                                   a: gradOut + gi * outPerGroup * width, b: col + gi * kdim * width, beta: 1,
@@ -299,10 +293,7 @@ final class ConvolutionLayer: Layer {
                                   a: w + gi * outPerGroup * kdim, b: gradOut + gi * outPerGroup * width, beta: 0,
                                   c: col + gi * kdim * width)
                     }
-                    for i in 0..<count {
-                        g.col2im(col + i * spatial, dx + (first + i) * inCount, channels: 0..<channels,
-                                 rowStride: width)
-                    }
+                    g.col2im(sideBySide: col, count: count, into: dx + first * inCount)
                 }
                 return
             }

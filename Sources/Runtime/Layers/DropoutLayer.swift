@@ -47,16 +47,7 @@ final class DropoutLayer: Layer {
             let m = buffer.baseAddress!
             // Sequential draws: the mask depends only on the generator's state.
             for i in 0..<n { m[i] = rng.uniform() < keep ? scale : 0 }
-            // One pointer in place, so the loop vectorises (see ReLULayer).
-            if x == y {
-                Parallel.forEachChunk(n) { r in
-                    for i in r { y[i] *= m[i] }
-                }
-            } else {
-                Parallel.forEachChunk(n) { r in
-                    for i in r { y[i] = x[i] * m[i] }
-                }
-            }
+            Self.multiply(x, by: m, into: y, count: n)
         }
         random = rng
     }
@@ -70,14 +61,21 @@ final class DropoutLayer: Layer {
         }
         mask.withUnsafeBufferPointer { buffer in
             let m = buffer.baseAddress!
-            if dx == dy {
-                Parallel.forEachChunk(n) { r in
-                    for i in r { dx[i] *= m[i] }
-                }
-            } else {
-                Parallel.forEachChunk(n) { r in
-                    for i in r { dx[i] = dy[i] * m[i] }
-                }
+            Self.multiply(dy, by: m, into: dx, count: n)
+        }
+    }
+
+    /// out = input * mask, elementwise; in place (one pointer) as its own loop, so that it
+    /// vectorises (see ReLULayer).
+    private static func multiply(_ input: UnsafeMutablePointer<Float>, by mask: UnsafePointer<Float>,
+                                 into out: UnsafeMutablePointer<Float>, count n: Int) {
+        if input == out {
+            Parallel.forEachChunk(n) { r in
+                for i in r { out[i] *= mask[i] }
+            }
+        } else {
+            Parallel.forEachChunk(n) { r in
+                for i in r { out[i] = input[i] * mask[i] }
             }
         }
     }

@@ -64,6 +64,23 @@ struct ConvGeometry: Equatable {
                      Int64(rowStride ?? outSpatial))
     }
 
+    /// The column matrices of `count` consecutive images starting at `images`, side by side in
+    /// `col`: `columnRows` rows of `count * outSpatial` values, image `i` in columns
+    /// `i * outSpatial ..< (i + 1) * outSpatial`.
+    func im2col(images: UnsafePointer<Float>, count: Int, into col: UnsafeMutablePointer<Float>) {
+        for i in 0..<count {
+            im2col(images + i * imageCount, col + i * outSpatial, kernelRows: 0..<(channels * kernelH),
+                   rowStride: count * outSpatial)
+        }
+    }
+
+    /// The adjoint of `im2col(images:count:into:)`: overwrites the `count` images at `images`.
+    func col2im(sideBySide col: UnsafePointer<Float>, count: Int, into images: UnsafeMutablePointer<Float>) {
+        for i in 0..<count {
+            col2im(col + i * outSpatial, images + i * imageCount, channels: 0..<channels, rowStride: count * outSpatial)
+        }
+    }
+
     /// Overwrites `image` with the sum, at each input position, of the column entries that
     /// read it: the adjoint of `im2col`, used to send gradients back to the input.
     func col2im(_ col: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>) {

@@ -1,9 +1,9 @@
 import Testing
 @testable import Runtime
 
-/// Caffe's im2col written out plainly: row (c, ki, kj), column (oh, ow), 0 in the padding.
-private func referenceIm2col(_ x: [Float], _ g: ConvGeometry) -> [Float] {
-    var col = [Float](repeating: .nan, count: g.columnCount)
+/// Every entry of the column matrix in order (c, ki, kj, oh, ow): its index, and the index of
+/// the input value it reads, nil in the padding.
+private func forEachEntry(_ g: ConvGeometry, _ body: (Int, Int?) -> Void) {
     for c in 0..<g.channels {
         for ki in 0..<g.kernelH {
             for kj in 0..<g.kernelW {
@@ -12,32 +12,25 @@ private func referenceIm2col(_ x: [Float], _ g: ConvGeometry) -> [Float] {
                     for ow in 0..<g.outW {
                         let ih = oh * g.strideH - g.padH + ki, iw = ow * g.strideW - g.padW + kj
                         let inside = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width
-                        col[row * g.outSpatial + oh * g.outW + ow] = inside ? x[(c * g.height + ih) * g.width + iw] : 0
+                        body(row * g.outSpatial + oh * g.outW + ow, inside ? (c * g.height + ih) * g.width + iw : nil)
                     }
                 }
             }
         }
     }
+}
+
+/// Caffe's im2col written out plainly: 0 in the padding.
+private func referenceIm2col(_ x: [Float], _ g: ConvGeometry) -> [Float] {
+    var col = [Float](repeating: .nan, count: g.columnCount)
+    forEachEntry(g) { entry, input in col[entry] = input.map { x[$0] } ?? 0 }
     return col
 }
 
 /// Each input position's sum of the column entries that read it, in (ki, kj) order.
 private func referenceCol2im(_ col: [Float], _ g: ConvGeometry) -> [Float] {
     var x = [Float](repeating: 0, count: g.imageCount)
-    for c in 0..<g.channels {
-        for ki in 0..<g.kernelH {
-            for kj in 0..<g.kernelW {
-                let row = (c * g.kernelH + ki) * g.kernelW + kj
-                for oh in 0..<g.outH {
-                    for ow in 0..<g.outW {
-                        let ih = oh * g.strideH - g.padH + ki, iw = ow * g.strideW - g.padW + kj
-                        guard ih >= 0, ih < g.height, iw >= 0, iw < g.width else { continue }
-                        x[(c * g.height + ih) * g.width + iw] += col[row * g.outSpatial + oh * g.outW + ow]
-                    }
-                }
-            }
-        }
-    }
+    forEachEntry(g) { entry, input in if let input { x[input] += col[entry] } }
     return x
 }
 
@@ -75,68 +68,59 @@ private func referenceCol2im(_ col: [Float], _ g: ConvGeometry) -> [Float] {
         return out
     }
 
-    @Test func oneImageMatchesTheDefinition() {
+    /// Runs `body(variant, index, shape, geometry)` for every kernel variant and test shape.
+    private func forEachCase(_ body: (KernelVariant, Int, (Int, Int, Int, (Int, Int), (Int, Int), (Int, Int)), ConvGeometry) -> Void) {
         let saved = KernelVariant.current
         defer { KernelVariant.current = saved }
         for variant in KernelVariant.supported {
             KernelVariant.current = variant
-            for (i, shape) in Self.shapes.enumerated() {
-                let g = geometry(shape)
-                let x = values(g.imageCount, seed: UInt64(i))
-                var col = [Float](repeating: .nan, count: g.columnCount)
-                x.withUnsafeBufferPointer { xp in
-                    col.withUnsafeMutableBufferPointer { g.im2col(xp.baseAddress!, $0.baseAddress!) }
-                }
-                #expect(col == referenceIm2col(x, g), "im2col \(variant) \(shape)")
+            for (i, shape) in Self.shapes.enumerated() { body(variant, i, shape, geometry(shape)) }
+        }
+    }
 
-                let dy = values(g.columnCount, seed: UInt64(100 + i))
-                var dx = [Float](repeating: .nan, count: g.imageCount)
-                dy.withUnsafeBufferPointer { dp in
-                    dx.withUnsafeMutableBufferPointer { g.col2im(dp.baseAddress!, $0.baseAddress!) }
-                }
-                #expect(dx == referenceCol2im(dy, g), "col2im \(variant) \(shape)")
+    @Test func oneImageMatchesTheDefinition() {
+        forEachCase { variant, i, shape, g in
+            let x = values(g.imageCount, seed: UInt64(i))
+            var col = [Float](repeating: .nan, count: g.columnCount)
+            x.withUnsafeBufferPointer { xp in
+                col.withUnsafeMutableBufferPointer { g.im2col(xp.baseAddress!, $0.baseAddress!) }
             }
+            #expect(col == referenceIm2col(x, g), "im2col \(variant) \(shape)")
+
+            let dy = values(g.columnCount, seed: UInt64(100 + i))
+            var dx = [Float](repeating: .nan, count: g.imageCount)
+            dy.withUnsafeBufferPointer { dp in
+                dx.withUnsafeMutableBufferPointer { g.col2im(dp.baseAddress!, $0.baseAddress!) }
+            }
+            #expect(dx == referenceCol2im(dy, g), "col2im \(variant) \(shape)")
         }
     }
 
     /// Three images' columns side by side (row stride 3 * outSpatial): each image's block is
-    /// its own column matrix, and the other blocks are left alone.
+    /// its own column matrix, and col2im gives each image its own block's sums.
     @Test func imagesSideBySide() {
-        let saved = KernelVariant.current
-        defer { KernelVariant.current = saved }
-        for variant in KernelVariant.supported {
-            KernelVariant.current = variant
-            for (i, shape) in Self.shapes.enumerated() {
-                let g = geometry(shape)
-                let images = 3, width = images * g.outSpatial
-                let xs = (0..<images).map { values(g.imageCount, seed: UInt64(10 * i + $0)) }
-                var wide = [Float](repeating: .nan, count: g.columnRows * width)
-                wide.withUnsafeMutableBufferPointer { wp in
-                    for (n, x) in xs.enumerated() {
-                        x.withUnsafeBufferPointer {
-                            g.im2col($0.baseAddress!, wp.baseAddress! + n * g.outSpatial,
-                                     kernelRows: 0..<(g.channels * g.kernelH), rowStride: width)
-                        }
-                    }
-                }
-                for (n, x) in xs.enumerated() {
-                    let expected = referenceIm2col(x, g)
-                    let block = Self.block(wide, rows: g.columnRows, width: width, image: n, spatial: g.outSpatial)
-                    #expect(block == expected, "im2col \(variant) \(shape) image \(n)")
-                }
+        forEachCase { variant, i, shape, g in
+            let images = 3, width = images * g.outSpatial
+            let xs = (0..<images).map { values(g.imageCount, seed: UInt64(10 * i + $0)) }
+            let batch = xs.flatMap { $0 }
+            var wide = [Float](repeating: .nan, count: g.columnRows * width)
+            batch.withUnsafeBufferPointer { bp in
+                wide.withUnsafeMutableBufferPointer { g.im2col(images: bp.baseAddress!, count: images, into: $0.baseAddress!) }
+            }
+            for (n, x) in xs.enumerated() {
+                let block = Self.block(wide, rows: g.columnRows, width: width, image: n, spatial: g.outSpatial)
+                #expect(block == referenceIm2col(x, g), "im2col \(variant) \(shape) image \(n)")
+            }
 
-                let dys = values(g.columnRows * width, seed: UInt64(200 + i))
-                for n in 0..<images {
-                    var dx = [Float](repeating: .nan, count: g.imageCount)
-                    dys.withUnsafeBufferPointer { dp in
-                        dx.withUnsafeMutableBufferPointer {
-                            g.col2im(dp.baseAddress! + n * g.outSpatial, $0.baseAddress!, channels: 0..<g.channels,
-                                     rowStride: width)
-                        }
-                    }
-                    let block = Self.block(dys, rows: g.columnRows, width: width, image: n, spatial: g.outSpatial)
-                    #expect(dx == referenceCol2im(block, g), "col2im \(variant) \(shape) image \(n)")
-                }
+            let dys = values(g.columnRows * width, seed: UInt64(200 + i))
+            var dx = [Float](repeating: .nan, count: images * g.imageCount)
+            dys.withUnsafeBufferPointer { dp in
+                dx.withUnsafeMutableBufferPointer { g.col2im(sideBySide: dp.baseAddress!, count: images, into: $0.baseAddress!) }
+            }
+            for n in 0..<images {
+                let block = Self.block(dys, rows: g.columnRows, width: width, image: n, spatial: g.outSpatial)
+                let image = Array(dx[(n * g.imageCount)..<((n + 1) * g.imageCount)])
+                #expect(image == referenceCol2im(block, g), "col2im \(variant) \(shape) image \(n)")
             }
         }
     }
