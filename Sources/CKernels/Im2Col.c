@@ -1,9 +1,9 @@
 // im2col and col2im for the convolution engine that multiplies with OpenBLAS.
 //
 // In LeNet and in CaffeNet's later layers the rows the kernels copy are short (8 to 55
-// values): a memcpy call per row costs more than the copy. The AVX-512 variant moves each
-// output row in masked 16-lane steps, the masks also writing the padding's zeros, so a row of
-// up to 16 values is one load and one store.
+// values). The AVX-512 variant moves each output row in masked 16-lane steps, the masks also
+// writing the padding's zeros, so a row of up to 16 values is one load and one store rather
+// than a copy call and a zero fill.
 #include "CKernels.h"
 #include "Variants.h"
 
