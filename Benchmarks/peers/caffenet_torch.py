@@ -14,7 +14,7 @@ import argparse
 import sys
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
-from peers_common import emit, fail, finite, set_threads, timed
+from peers_common import emit, fail, finite, import_torch, timed
 
 # CaffeNet has 60,965,224 learnable values; a different count means a different net.
 CAFFENET_PARAMETERS = 60_965_224
@@ -79,14 +79,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", help="also write the record to this file")
     args = parser.parse_args()
-    set_threads(args.threads)
-    import torch  # after the thread variables are set
-
-    torch.set_num_threads(args.threads)
-    torch.set_num_interop_threads(1)
-    # Like Crema, flush denormals: a loss driven to 0 otherwise slows every layer.
-    torch.set_flush_denormal(True)
-    torch.manual_seed(args.seed)
+    torch = import_torch(args.threads, args.seed)
     net = build(torch)
     x = torch.empty(args.batch, 3, 227, 227).uniform_(-128, 128)
     if args.labels == "zero":

@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
-from peers_common import emit, fail, finite, set_threads
+from peers_common import emit, fail, finite, import_torch
 
 DEFAULT_FOLDER = "/usr/share/datasets/fashion-mnist"
 
@@ -96,13 +96,7 @@ def main():
     parser.add_argument("--test", action="store_true", help="report test accuracy on the 10,000 test images afterwards")
     parser.add_argument("--json", help="also write the record to this file")
     args = parser.parse_args()
-    set_threads(args.threads)
-    import torch
-
-    torch.set_num_threads(args.threads)
-    torch.set_num_interop_threads(1)
-    torch.set_flush_denormal(True)
-    torch.manual_seed(args.seed)
+    torch = import_torch(args.threads, args.seed)
     folder = args.data or dataset_folder()
     images, labels = load(torch, folder, "train")
     net = build(torch)

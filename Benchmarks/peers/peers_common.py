@@ -16,6 +16,20 @@ def set_threads(threads):
         os.environ[name] = str(threads)
 
 
+def import_torch(threads, seed):
+    """PyTorch set up as every peer measurement runs it: `threads` intra-op threads (fixed
+    before the import starts its pools), one inter-op thread, denormals flushed like Crema's
+    (a loss driven to 0 otherwise slows every layer), and a seeded generator."""
+    set_threads(threads)
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.set_num_interop_threads(1)
+    torch.set_flush_denormal(True)
+    torch.manual_seed(seed)
+    return torch
+
+
 def timed(fn, repeat, warmup=1):
     """Milliseconds of each of `repeat` calls of fn, after `warmup` untimed calls.
     fn returns a value (a loss, an output) that the caller checks; the last one is returned."""
