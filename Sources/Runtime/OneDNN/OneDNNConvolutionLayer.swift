@@ -130,13 +130,10 @@ final class OneDNNConvolutionLayer: Layer {
         }
         let x = bottoms[0], y = tops[0]
         let w = im2col.parameters
-        let inCount = x.count(from: 1), outCount = y.count(from: 1)
-        var loaded = Set<ObjectIdentifier>()
         do {
-            for (images, plan) in chunks {
-                try plan.forward(x: x.data + images.lowerBound * inCount, w: w[0].data,
-                                 b: params.biasTerm ? w[1].data : nil, y: y.data + images.lowerBound * outCount,
-                                 loadWeights: loaded.insert(ObjectIdentifier(plan)).inserted)
+            try eachChunk(x, y) { plan, input, output, loadWeights in
+                try plan.forward(x: x.data + input, w: w[0].data, b: params.biasTerm ? w[1].data : nil,
+                                 y: y.data + output, loadWeights: loadWeights)
             }
         } catch {
             throw LayerError(spec, "oneDNN convolution failed: \(error); set CREMA_CONV_ENGINE=im2col to use the im2col engine")
@@ -160,21 +157,30 @@ final class OneDNNConvolutionLayer: Layer {
         }
         let x = bottoms[0], y = tops[0]
         let w = im2col.parameters
-        let inCount = x.count(from: 1), outCount = y.count(from: 1)
-        var loaded = Set<ObjectIdentifier>()
         do {
             // Each chunk adds its share to the parameter gradients.
-            for (images, plan) in chunks {
-                try plan.backward(x: x.data + images.lowerBound * inCount, w: w[0].data,
-                                  dy: y.diff + images.lowerBound * outCount, dw: w[0].diff,
-                                  db: params.biasTerm ? w[1].diff : nil,
-                                  dx: propagate ? x.diff + images.lowerBound * inCount : nil,
-                                  loadWeights: loaded.insert(ObjectIdentifier(plan)).inserted)
+            try eachChunk(x, y) { plan, input, output, loadWeights in
+                try plan.backward(x: x.data + input, w: w[0].data, dy: y.diff + output, dw: w[0].diff,
+                                  db: params.biasTerm ? w[1].diff : nil, dx: propagate ? x.diff + input : nil,
+                                  loadWeights: loadWeights)
             }
         } catch {
             // Part of the gradients may be in place already, so no other engine can finish the
             // pass; the next forward reports it.
             backwardFailure = "\(error)"
+        }
+    }
+
+    /// Calls `body(plan, input offset, output offset, loadWeights)` for each chunk of images;
+    /// `loadWeights` is true the first time a plan comes up in the pass (chunks of one size
+    /// share a plan, which converts the weights once).
+    private func eachChunk(_ x: Tensor, _ y: Tensor,
+                           _ body: (OneDNNConvolution, Int, Int, Bool) throws -> Void) throws {
+        let inCount = x.count(from: 1), outCount = y.count(from: 1)
+        var loaded = Set<ObjectIdentifier>()
+        for (images, plan) in chunks {
+            try body(plan, images.lowerBound * inCount, images.lowerBound * outCount,
+                     loaded.insert(ObjectIdentifier(plan)).inserted)
         }
     }
 }
