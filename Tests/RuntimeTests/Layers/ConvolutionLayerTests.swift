@@ -188,31 +188,20 @@ private func referenceConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ p: Convolut
     }
 
     @Test func parameterGradientsWithoutPropagatingToTheInput() throws {
-        let layer = makeConv(params(outputs: 3, kernel: (3, 3), pad: (1, 1)))
-        let x = randomTensor([2, 2, 5, 5], seed: 9), y = Tensor()
-        let compared = try GradientChecker().check(layer: layer, bottoms: [x], tops: [y], checkBottoms: [])
-        #expect(compared == 3 * 2 * 3 * 3 + 3)
-        for i in 0..<x.count { x.diff[i] = 7 }
-        layer.backward(tops: [y], propagateDown: [false], bottoms: [x])
-        #expect(x.gradients.allSatisfy { $0 == 7 })
+        let r = try parameterGradientsOnly(makeConv(params(outputs: 3, kernel: (3, 3), pad: (1, 1))),
+                                           on: randomTensor([2, 2, 5, 5], seed: 9))
+        #expect(r.compared == 3 * 2 * 3 * 3 + 3)
+        #expect(r.input.allSatisfy { $0 == 7 })
     }
 
     @Test func backwardAccumulatesParametersAndOverwritesInput() throws {
         let layer = makeConv(params(outputs: 3, kernel: (3, 3), stride: (2, 2), pad: (1, 1)))
-        let x = randomTensor([2, 2, 6, 6], seed: 4), y = Tensor()
-        try layer.setUp(bottoms: [x], tops: [y], store: ParameterStore(seed: 2))
-        try layer.reshape(bottoms: [x], tops: [y])
-        try layer.forward(bottoms: [x], tops: [y])
-        let r = randomTensor(y.shape, seed: 8)
-        y.diff.update(from: r.data, count: y.count)
-        layer.backward(tops: [y], propagateDown: [true], bottoms: [x])
-        let once = layer.parameters.map(\.gradients), dx = x.gradients
-        layer.backward(tops: [y], propagateDown: [true], bottoms: [x])
+        let r = try backwardTwice(layer, on: randomTensor([2, 2, 6, 6], seed: 4), storeSeed: 2, gradientSeed: 8)
         // Twice the first pass, up to the rounding of adding per-image terms in another order.
-        for (p, g) in zip(layer.parameters, once) {
-            for (a, b) in zip(p.gradients, g) { #expect(abs(a - 2 * b) <= 1e-6 * max(1, abs(a))) }
+        for (twice, once) in zip(r.paramsTwice, r.params) {
+            for (a, b) in zip(twice, once) { #expect(abs(a - 2 * b) <= 1e-6 * max(1, abs(a))) }
         }
-        #expect(x.gradients == dx)
+        #expect(r.inputTwice == r.input)
     }
 
     /// The image-parallel path (per-worker columns and gradient partials) against the sequential one.

@@ -152,30 +152,17 @@ struct OneDNNConvolutionLayerTests {
 
     @Test func backwardAccumulatesParametersAndOverwritesInput() throws {
         let c = OneDNNCase([2, 16, 6, 6], outputs: 16, kernel: (3, 3), stride: (2, 2), pad: (1, 1))
-        let layer = try oneDNN(c)
-        let x = randomTensor(c.input, seed: 4), y = Tensor()
-        try layer.setUp(bottoms: [x], tops: [y], store: ParameterStore(seed: 2))
-        try layer.reshape(bottoms: [x], tops: [y])
-        try layer.forward(bottoms: [x], tops: [y])
-        let r = randomTensor(y.shape, seed: 8)
-        y.diff.update(from: r.data, count: y.count)
-        layer.backward(tops: [y], propagateDown: [true], bottoms: [x])
-        let once = layer.parameters.map(\.gradients), dx = x.gradients
-        layer.backward(tops: [y], propagateDown: [true], bottoms: [x])
+        let r = try backwardTwice(try oneDNN(c), on: randomTensor(c.input, seed: 4), storeSeed: 2, gradientSeed: 8)
         // The second pass computes the same values and adds them: exactly twice the first.
-        for (p, g) in zip(layer.parameters, once) { #expect(p.gradients == g.map { 2 * $0 }) }
-        #expect(x.gradients == dx)
+        for (twice, once) in zip(r.paramsTwice, r.params) { #expect(twice == once.map { 2 * $0 }) }
+        #expect(r.inputTwice == r.input)
     }
 
     @Test func inputGradientUntouchedWithoutPropagateDown() throws {
         let c = Self.cases[1]
-        let layer = try oneDNN(c)
-        let x = randomTensor(c.input, seed: 9), y = Tensor()
-        let compared = try GradientChecker().check(layer: layer, bottoms: [x], tops: [y], checkBottoms: [])
-        #expect(compared == 4 * 2 * 3 * 3 + 4)
-        for i in 0..<x.count { x.diff[i] = 7 }
-        layer.backward(tops: [y], propagateDown: [false], bottoms: [x])
-        #expect(x.gradients.allSatisfy { $0 == 7 })
+        let r = try parameterGradientsOnly(try oneDNN(c), on: randomTensor(c.input, seed: 9))
+        #expect(r.compared == 4 * 2 * 3 * 3 + 4)
+        #expect(r.input.allSatisfy { $0 == 7 })
     }
 
     /// Train and test batches alternate in one layer; each shape keeps its own primitives.

@@ -77,3 +77,31 @@ func randomTensor(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1..
     for i in 0..<t.count { t.data[i] = rng.uniform(range.lowerBound, range.upperBound) }
     return t
 }
+
+/// Sets `layer` up on `x`, runs it forward, and runs backward twice with the same seeded output
+/// gradient: the parameter and input gradients after each pass (parameters accumulate, the
+/// input gradient is overwritten).
+func backwardTwice(_ layer: Layer, on x: Tensor, storeSeed: UInt64, gradientSeed: UInt64) throws
+    -> (params: [[Float]], paramsTwice: [[Float]], input: [Float], inputTwice: [Float]) {
+    let y = Tensor()
+    try layer.setUp(bottoms: [x], tops: [y], store: ParameterStore(seed: storeSeed))
+    try layer.reshape(bottoms: [x], tops: [y])
+    try layer.forward(bottoms: [x], tops: [y])
+    let r = randomTensor(y.shape, seed: gradientSeed)
+    y.diff.update(from: r.data, count: y.count)
+    layer.backward(tops: [y], propagateDown: [true], bottoms: [x])
+    let once = layer.parameters.map(\.gradients), dx = x.gradients
+    layer.backward(tops: [y], propagateDown: [true], bottoms: [x])
+    return (once, layer.parameters.map(\.gradients), dx, x.gradients)
+}
+
+/// Checks `layer`'s parameter gradients by finite differences without propagating to `x`, then
+/// runs backward with propagateDown false over an input gradient of 7s: how many values were
+/// compared, and the input gradient afterwards (all 7 when left alone).
+func parameterGradientsOnly(_ layer: Layer, on x: Tensor) throws -> (compared: Int, input: [Float]) {
+    let y = Tensor()
+    let compared = try GradientChecker().check(layer: layer, bottoms: [x], tops: [y], checkBottoms: [])
+    for i in 0..<x.count { x.diff[i] = 7 }
+    layer.backward(tops: [y], propagateDown: [false], bottoms: [x])
+    return (compared, x.gradients)
+}
