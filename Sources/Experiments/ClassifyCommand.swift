@@ -56,6 +56,7 @@ struct ClassifyCommand: ParsableCommand {
         let (spec, probabilityBlob) = try Self.deployNet(net, data: dataIndex, shape: [views, channels, outH, outW])
         let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 1))
         let report = try Weights.load(URL(fileURLWithPath: weights), into: graph)
+        graph.parametersFixed = true
         if !report.initialised.isEmpty {
             throw CLIError("\(weights) has no weights for \(report.initialised.joined(separator: ", ")) of \(name)")
         }

@@ -33,6 +33,7 @@ struct TestCommand: ParsableCommand {
         guard count > 0 else { throw CLIError("nothing to test: --batches (or solver.test_iter) must be at least 1") }
         let graph = try Compiler.compile(net, for: .test, store: ParameterStore(seed: 1))
         let report = try Weights.load(URL(fileURLWithPath: weights), into: graph)
+        graph.parametersFixed = true
         if !report.initialised.isEmpty {
             throw CLIError("\(weights) has no weights for \(report.initialised.joined(separator: ", ")) of \(name); is it a snapshot of another recipe?")
         }

@@ -19,6 +19,13 @@ public final class Graph {
     /// (tensor, weight) for every output that counts towards the loss.
     let losses: [(Tensor, Float)]
     public let store: ParameterStore
+    /// A promise that the parameters stay as they are between forward passes until
+    /// `parametersChanged()` is called, so layers convert their weights once rather than every
+    /// pass (oneDNN's convolutions: a third of CaffeNet's batch-1 inference). For inference
+    /// and a trainer's TEST net; leave it off where anything writes the parameters unannounced.
+    public var parametersFixed = false {
+        didSet { applyParametersFixed() }
+    }
 
     public struct Output {
         public let name: String

@@ -52,6 +52,7 @@ public enum Weights {
             report.loaded.append(name)
         }
         report.skipped = model.layers.filter { !$0.blobs.isEmpty && !used.contains($0.name) }.map(\.name)
+        graph.parametersChanged()
         return report
     }
 }

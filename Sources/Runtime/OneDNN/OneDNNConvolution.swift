@@ -42,6 +42,17 @@ final class OneDNNConvolution {
     private let src: OneDNNPort, weights: OneDNNPort, dst: OneDNNPort
     private let bias: DNNLMemory?
     private var backwardPass: Backward?
+    /// Whether the forward pass may reuse the weights it converted last, until `dropWeights()`:
+    /// set while the parameters are held fixed (inference), where converting CaffeNet's
+    /// weights took a third of each batch-1 pass.
+    var keepsWeights = false {
+        didSet { if !keepsWeights { weightsHeld = false } }
+    }
+    /// Whether the forward weights copy holds the current parameters (only while `keepsWeights`).
+    private var weightsHeld = false
+
+    /// Forgets the converted weights: the next forward converts them again.
+    func dropWeights() { weightsHeld = false }
 
     /// oneDNN's names for the kernels, for reports.
     var implementations: [String: String] {
@@ -149,8 +160,12 @@ final class OneDNNConvolution {
             try src.bindCopy(region[0])
             try dst.bindCopy(region[1])
             try src.load(stream)
-            // Weights change with every solver step, so they are reordered every pass.
-            if loadWeights { try weights.load(stream) }
+            // Weights change with every solver step, so they are reordered every pass unless
+            // they are held fixed.
+            if loadWeights && !weightsHeld {
+                try weights.load(stream)
+                weightsHeld = keepsWeights
+            }
             try forwardPrimitive.execute(stream, args)
             try dst.store(stream)
             try stream.wait()

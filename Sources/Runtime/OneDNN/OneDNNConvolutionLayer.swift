@@ -27,6 +27,11 @@ final class OneDNNConvolutionLayer: Layer {
     var fusedReLU = false {
         didSet { if fusedReLU != oldValue { plans.removeAll() } }
     }
+    /// Whether the plans keep their converted weights between forward passes (set through
+    /// `Graph.parametersFixed`).
+    var keepsConvertedWeights = false {
+        didSet { for plan in plans.values { plan.keepsWeights = keepsConvertedWeights } }
+    }
     private let library: OneDNNLibrary
     private let im2col: ConvolutionLayer
     private var plans: [OneDNNConvolutionShape: OneDNNConvolution] = [:]
@@ -108,10 +113,16 @@ final class OneDNNConvolutionLayer: Layer {
                                            bias: p.biasTerm, reluAfter: fusedReLU)
         if let cached = plans[shape] { return cached }
         let made = try OneDNNConvolution(library, shape: shape, precision: precision)
+        made.keepsWeights = keepsConvertedWeights
         // A net alternates between a few batch sizes (train, test), each a chunk and a rest.
         if plans.count >= 8 { plans.removeAll() }
         plans[shape] = made
         return made
+    }
+
+    /// Makes the next forward convert the weights again (they changed).
+    func dropConvertedWeights() {
+        for plan in plans.values { plan.dropWeights() }
     }
 
     func forward(bottoms: [Tensor], tops: [Tensor]) throws {

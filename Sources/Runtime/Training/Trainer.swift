@@ -41,6 +41,8 @@ public final class Trainer {
         if plan.testIterations > 0, spec.layers(in: .test).contains(where: { $0.kind.isSource }) {
             observer?.log("Creating test net (#0) specified by recipe \(spec.name)", source: "solver.cpp:190")
             testGraph = try Compiler.compile(spec, for: .test, store: store, seed: seed &+ 2)
+            // Solver steps happen between test passes, never during one (`test()` says so).
+            testGraph?.parametersFixed = true
         } else {
             testGraph = nil
         }
@@ -140,6 +142,8 @@ public final class Trainer {
     @discardableResult
     public func test() throws -> [String: Double] {
         guard let testGraph else { return [:] }
+        // The weights changed since the last pass (solver steps, a snapshot restored).
+        testGraph.parametersChanged()
         observer?.log("Iteration \(iteration), Testing net (#0)", source: "solver.cpp:347")
         var sums: [[Double]] = testGraph.outputs.map { Array(repeating: 0, count: $0.tensor.count) }
         for _ in 0..<plan.testIterations {
