@@ -21,6 +21,10 @@ struct EnvironmentRecord: Codable {
     /// The convolution engine large convolutions use (oneDNN with its version and threads, or
     /// im2col + BLAS), as chosen at run time or by CREMA_CONV_ENGINE.
     var convolutionEngine: String? = nil
+    /// The OpenBLAS file opened (Debian's OpenMP build where installed).
+    var blasLibrary: String? = nil
+    /// The threads the kernels run on (libgomp's team shared with oneDNN and OpenBLAS).
+    var threadPool: String? = nil
 
     static func current(seed: Int64? = nil) -> EnvironmentRecord {
         let info = ProcessInfo.processInfo
@@ -37,7 +41,8 @@ struct EnvironmentRecord: Codable {
             host: info.hostName, os: info.operatingSystemVersionString,
             openblasCoretype: BLAS.chosenCoreType ?? info.environment["OPENBLAS_CORETYPE"],
             coretypeChosenByCrema: BLAS.chosenCoreType != nil,
-            convolutionEngine: ConvolutionEngine.summary)
+            convolutionEngine: ConvolutionEngine.summary, blasLibrary: BLAS.libraryPath,
+            threadPool: Parallel.poolDescription)
     }
 
     static var compilerVersion: String {

@@ -51,10 +51,15 @@ struct TimeCommand: ParsableCommand {
         let store = ParameterStore(seed: UInt64(max(plan.seed, 0)))
         let graph = try Compiler.compile(net, for: phase, store: store)
         if synthetic != nil { Self.fillGeneratedInputs(graph) }
+        // Inference, as classify and test run it: weights converted for the kernels once. The
+        // train phase converts them every pass, as training must after each solver step.
+        graph.parametersFixed = phase == .test
         // The real solver, as the trainer uses it: clear the gradients, then step after backward.
         let solver = step ? try Solver(plan: plan, parameters: store.parameters) : nil
         let batchSize = graph.blobs["data"]?.num ?? 1
         log("Timing \(name), \(phase) phase\(step ? " with solver updates (\(plan.type.rawValue))" : ""), batch \(batchSize), \(Parallel.threads) threads", "caffe.cpp:352")
+        log("Threads: \(Parallel.poolDescription); convolutions: \(ConvolutionEngine.summary)"
+            + (graph.parametersFixed ? "; weights converted once (inference)" : ""), "experiments.swift:6")
         log("Performing Forward", "caffe.cpp:371")
         solver?.zeroGradients()
         try graph.forward()

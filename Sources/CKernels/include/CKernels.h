@@ -23,6 +23,22 @@ void crema_restore_mxcsr(unsigned int csr);
 /// 1 when the calling thread has both flush-to-zero and denormals-are-zero set.
 int crema_flushes_denormals(void);
 
+// MARK: Thread team
+
+/// The work of one chunk of a parallel loop.
+typedef void (*crema_team_body)(void *context, long chunk);
+/// Takes libgomp's entry points from a dlopen handle; 1 on success, 0 when one is missing.
+int crema_team_install(void *libgomp_handle);
+/// 1 once crema_team_install succeeded.
+int crema_team_installed(void);
+/// Sets flush-to-zero for good on the workers of the calling thread's team of `threads`, once
+/// per size: oneDNN and OpenBLAS's OpenMP build run on those workers without setting it.
+void crema_team_prepare(unsigned int threads);
+/// Calls body(context, c) for every chunk c in [0, chunks) on `threads` threads of libgomp's
+/// team (the caller is one of them), each with flush-to-zero set; serially when no team is
+/// installed, or inside another team's region (libgomp then runs a team of one).
+void crema_team_run(long chunks, unsigned int threads, crema_team_body body, void *context);
+
 // MARK: Kernel variants
 
 /// 0: plain C (compiled for the baseline x86-64), 1: AVX-512 (F, BW, DQ, VL).

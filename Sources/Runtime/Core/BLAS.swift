@@ -32,6 +32,7 @@ public enum BLAS {
                             c: UnsafeMutablePointer<Float>) {
         let lda = transA ? m : k
         let ldb = transB ? k : n
+        prepareTeam()
         lib.sgemm(rowMajor, transA ? BLAS_trans : noTrans, transB ? BLAS_trans : noTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
     }
@@ -40,6 +41,7 @@ public enum BLAS {
     @inline(__always)
     public static func gemv(trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>,
                             x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>) {
+        prepareTeam()
         lib.sgemv(rowMajor, trans ? BLAS_trans : noTrans, Int32(m), Int32(n), alpha, a, Int32(n),
                     x, 1, beta, y, 1)
     }
@@ -47,23 +49,36 @@ public enum BLAS {
     /// y += alpha * x
     @inline(__always)
     public static func axpy(_ n: Int, _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        prepareTeam()
         lib.saxpy(Int32(n), alpha, x, 1, y, 1)
     }
 
     /// x *= alpha
     @inline(__always)
     public static func scal(_ n: Int, _ alpha: Float, _ x: UnsafeMutablePointer<Float>) {
+        prepareTeam()
         lib.sscal(Int32(n), alpha, x, 1)
     }
 
     @inline(__always)
     public static func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
-        lib.sdot(Int32(n), x, 1, y, 1)
+        prepareTeam()
+        return lib.sdot(Int32(n), x, 1, y, 1)
     }
 
     /// Sum of absolute values.
     @inline(__always)
-    public static func asum(_ n: Int, _ x: UnsafePointer<Float>) -> Float { lib.sasum(Int32(n), x, 1) }
+    public static func asum(_ n: Int, _ x: UnsafePointer<Float>) -> Float {
+        prepareTeam()
+        return lib.sasum(Int32(n), x, 1)
+    }
+
+    /// OpenBLAS's OpenMP build computes on the calling thread's libgomp team, whose workers
+    /// must flush denormals as Crema's own do.
+    @inline(__always)
+    private static func prepareTeam() {
+        if lib.runsOnTeam { crema_team_prepare(UInt32(max(1, lib.getThreads()))) }
+    }
 
     /// For `m` input rows (1...8) of `k` values, `y[j * outputs + i] = dot(w row i, x row j)`
     /// (plus `bias[i]`) over a row-major `outputs x k` weight matrix: a fully connected layer at
@@ -88,6 +103,12 @@ public enum BLAS {
         get { Int(lib.getThreads()) }
         set { lib.setThreads(Int32(newValue)) }
     }
+
+    /// The file Crema opened: Debian's OpenMP build of OpenBLAS where it is installed (it shares
+    /// libgomp's threads with oneDNN and Crema's loops), else the system's OpenBLAS.
+    public static var libraryPath: String { lib.path }
+    /// Whether OpenBLAS's threads are libgomp's team (its OpenMP build).
+    public static var runsOnTeam: Bool { lib.runsOnTeam }
 
     /// OpenBLAS's own description: version, build options and the kernels it chose.
     public static var configuration: String { lib.config().map { String(cString: $0) } ?? "unknown" }

@@ -34,6 +34,10 @@ final class BLASLibrary: @unchecked Sendable {
     let corename: GetString
     /// The OPENBLAS_CORETYPE Crema chose, nil when it left the choice to OpenBLAS or the user.
     let chosenCoreType: String?
+    /// The file opened.
+    let path: String
+    /// Whether OpenBLAS computes on libgomp's team (its OpenMP build).
+    let runsOnTeam: Bool
 
     static let shared: BLASLibrary = {
         do {
@@ -46,15 +50,29 @@ final class BLASLibrary: @unchecked Sendable {
 
     private init() throws {
         chosenCoreType = Self.chooseCoreType()
-        let names = ["libopenblas.so.0", "libopenblas.so", "libblas.so.3"]
+        // libgomp first, with the settings Crema chose, in case this is an OpenMP build.
+        _ = OpenMPTeam.installed
+        let names: [String]
+        if let chosen = Self.requestedLibrary {
+            names = [chosen]
+        } else {
+            names = (OpenMPTeam.installed ? Self.openMPBuild.map { [$0] } ?? [] : [])
+                + ["libopenblas.so.0", "libopenblas.so", "libblas.so.3"]
+        }
         var handle: UnsafeMutableRawPointer?
+        var opened = ""
         for name in names where handle == nil {
             handle = dlopen(name, RTLD_NOW | RTLD_GLOBAL)
+            if handle != nil { opened = name }
         }
         guard let handle else {
             throw BLASError("cannot open OpenBLAS (\(names.joined(separator: ", "))): \(String(cString: dlerror()))."
-                            + " Install it with `apt-get install libopenblas-dev` (sh Scripts/bootstrap.sh does).")
+                            + (Self.requestedLibrary != nil ? " CREMA_BLAS_LIBRARY names it; unset it to use the system's OpenBLAS."
+                                                            : " Install it with `apt-get install libopenblas-dev` (sh Scripts/bootstrap.sh does)."))
         }
+        path = opened
+        // The OpenMP build links libgomp, which is then the one OpenMPTeam opened.
+        runsOnTeam = OpenMPTeam.installed && Self.isOpenMPBuild(handle)
         func symbol<T>(_ name: String, as type: T.Type) throws -> T {
             guard let p = dlsym(handle, name) else {
                 throw BLASError("the BLAS library has no \(name); Crema needs OpenBLAS (apt-get install libopenblas-dev)")
@@ -71,6 +89,36 @@ final class BLASLibrary: @unchecked Sendable {
         setThreads = try symbol("openblas_set_num_threads", as: SetInt.self)
         config = try symbol("openblas_get_config", as: GetString.self)
         corename = try symbol("openblas_get_corename", as: GetString.self)
+    }
+
+    /// The library CREMA_BLAS_LIBRARY names (a path or a file name for dlopen), if set.
+    static var requestedLibrary: String? {
+        guard let value = ProcessInfo.processInfo.environment["CREMA_BLAS_LIBRARY"], !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Debian's OpenMP build of OpenBLAS (libopenblas0-openmp), where installed: its threads
+    /// are libgomp's, the same team oneDNN and Crema's loops run on. The pthread build keeps
+    /// threads of its own, which took the cores from the other pool's spinning threads and back:
+    /// LeNet's training steps ran about 17% slower with it.
+    static var openMPBuild: String? {
+        #if arch(x86_64)
+        let triplet = "x86_64-linux-gnu"
+        #elseif arch(arm64)
+        let triplet = "aarch64-linux-gnu"
+        #else
+        let triplet = ""
+        #endif
+        let path = "/usr/lib/\(triplet)/openblas-openmp/libopenblas.so.0"
+        return !triplet.isEmpty && FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// Whether the library's threads are OpenMP's.
+    private static func isOpenMPBuild(_ handle: UnsafeMutableRawPointer) -> Bool {
+        guard let get = dlsym(handle, "openblas_get_parallel") else { return false }
+        typealias GetParallel = @convention(c) () -> Int32
+        // 0: sequential, 1: pthreads, 2: OpenMP.
+        return unsafeBitCast(get, to: GetParallel.self)() == 2
     }
 
     /// SkylakeX (AVX-512) where the processor has the AVX-512 subsets those kernels use,

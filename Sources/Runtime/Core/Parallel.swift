@@ -13,6 +13,9 @@ public enum Parallel {
     /// Cores to use; set once from the command line or the environment.
     nonisolated(unsafe) public static var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    /// Which threads the kernels run on, for run records and `experiments time`.
+    public static var poolDescription: String { OpenMPTeam.summary }
+
     /// Whether the calling thread flushes denormal results and inputs to zero right now: true
     /// inside `flushingDenormals` and `Parallel` bodies, and on OpenBLAS's threads.
     public static var flushesDenormals: Bool { crema_flushes_denormals() != 0 }
@@ -40,9 +43,7 @@ public enum Parallel {
             return
         }
         let size = (count + chunks - 1) / chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let workerSaved = crema_begin_flushing_denormals()
-            defer { crema_restore_mxcsr(workerSaved) }
+        run(chunks) { c in
             let start = c * size
             let end = min(count, start + size)
             if start < end { body(start..<end) }
@@ -51,8 +52,10 @@ public enum Parallel {
 
     /// Calls `body(i)` for each i in 0..<count, spread over the cores when `work` (an estimate
     /// of total operations) makes it worthwhile.
+    /// `background` work (the data layer's prefetching, beside a running net) goes to
+    /// Dispatch's threads, leaving the kernels' team to the net.
     @inline(__always)
-    public static func forEach(_ count: Int, work: Int, _ body: (Int) -> Void) {
+    public static func forEach(_ count: Int, work: Int, background: Bool = false, _ body: (Int) -> Void) {
         let saved = crema_begin_flushing_denormals()
         defer { crema_restore_mxcsr(saved) }
         if threads <= 1 || count <= 1 || work < 65_536 {
@@ -61,12 +64,25 @@ public enum Parallel {
         }
         let chunks = min(threads, count)
         let size = (count + chunks - 1) / chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let workerSaved = crema_begin_flushing_denormals()
-            defer { crema_restore_mxcsr(workerSaved) }
+        run(chunks, background: background) { c in
             let start = c * size
             let end = min(count, start + size)
             if start < end { for i in start..<end { body(i) } }
+        }
+    }
+
+    /// Runs `body(c)` for c in 0..<chunks at once, each with flush-to-zero set: on libgomp's
+    /// team (oneDNN's threads) when it is there, else on Dispatch's threads.
+    @inline(__always)
+    static func run(_ chunks: Int, background: Bool = false, _ body: (Int) -> Void) {
+        if !background && OpenMPTeam.installed {
+            OpenMPTeam.run(chunks, body)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let workerSaved = crema_begin_flushing_denormals()
+            defer { crema_restore_mxcsr(workerSaved) }
+            body(c)
         }
     }
 }

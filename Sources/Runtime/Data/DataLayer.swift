@@ -293,7 +293,7 @@ private final class Prefetcher: @unchecked Sendable {
 
         generators.withUnsafeMutableBufferPointer { rngs in
             errors.withUnsafeMutableBufferPointer { errs in
-                Parallel.forEach(batchSize, work: batchSize * (itemCount + 4096)) { i in
+                Parallel.forEach(batchSize, work: batchSize * (itemCount + 4096), background: true) { i in
                     do {
                         let datum = try Caffe_Datum(record: entries[i].value).decoded()
                         guard datum.shape == recordShape else {

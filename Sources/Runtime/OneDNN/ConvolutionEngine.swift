@@ -36,11 +36,10 @@ public enum ConvolutionEngine: String, Sendable, CaseIterable {
         switch (engine, OneDNNLibrary.loaded) {
         case (.onednn, .success(let lib)):
             let precision = try? selectedPrecision()
-            let wait = lib.chosenWaitPolicy.map { ", OMP_WAIT_POLICY=\($0) set by Crema" } ?? ""
             // Without AMX oneDNN's bf16 kernels are slower than its Float ones.
             let note = precision == .bf16 && !lib.hasAMXBF16 ? "; no AMX here: bf16 is slower than f32" : ""
             return "onednn \(lib.version) \(precision?.rawValue ?? "invalid precision") (\(lib.instructionSet), "
-                + "\(Parallel.threads) OpenMP threads\(wait)\(note))"
+                + "\(Parallel.threads) OpenMP threads\(note))"
         case (.onednn, .failure(let error)):
             return "onednn unavailable: \(error)"
         case (.im2col, .success):

@@ -1,11 +1,11 @@
 import CDNNL
+import CKernels
 import Foundation
 
 /// oneDNN (Debian's libdnnl), opened at run time as OpenBLAS is.
 ///
 /// Opening it rather than linking it lets Crema run (with its im2col convolution) where the
-/// library is missing, and lets it choose OpenMP's settings before libgomp loads: libgomp reads
-/// OMP_WAIT_POLICY and GOMP_SPINCOUNT once, when it is loaded.
+/// library is missing; its OpenMP runtime is already loaded by then (`OpenMPTeam`).
 final class OneDNNLibrary: @unchecked Sendable {
     let engineCreate: crema_dnnl_engine_create_fn
     let streamCreate: crema_dnnl_stream_create_fn
@@ -46,8 +46,6 @@ final class OneDNNLibrary: @unchecked Sendable {
     let instructionSet: String
     /// Whether the processor has AMX with bfloat16 (what makes the bf16 mode worth having).
     let hasAMXBF16: Bool
-    /// The OMP_WAIT_POLICY Crema set before loading; nil when the user or machine had set one.
-    let chosenWaitPolicy: String?
 
     /// The library, or why it cannot be used; opened on first use.
     static let loaded: Result<OneDNNLibrary, OneDNNError> = {
@@ -61,7 +59,8 @@ final class OneDNNLibrary: @unchecked Sendable {
     static var shared: OneDNNLibrary? { try? loaded.get() }
 
     private init() throws {
-        chosenWaitPolicy = Self.chooseWaitPolicy()
+        // libgomp first, with the settings Crema chose; libdnnl then links to it.
+        _ = OpenMPTeam.installed
         let names = ["libdnnl.so.2", "libdnnl.so"]
         var handle: UnsafeMutableRawPointer?
         var reasons: [String] = []
@@ -137,25 +136,16 @@ final class OneDNNLibrary: @unchecked Sendable {
     /// oneDNN runs its parallel regions with the calling thread's OpenMP thread count; Crema
     /// uses as many as `Parallel.threads` (set per calling thread, as OpenMP keeps it).
     @inline(__always)
-    func useCremaThreads() { setOMPThreads(Int32(max(1, Parallel.threads))) }
+    func useCremaThreads() {
+        let threads = max(1, Parallel.threads)
+        setOMPThreads(Int32(threads))
+        crema_team_prepare(UInt32(threads))
+    }
 
     /// Throws a `OneDNNError` naming `what` unless `status` is success.
     func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) throws {
         guard status != dnnl_success else { return }
         throw OneDNNError("\(what()) failed: \(Self.name(of: status))")
-    }
-
-    /// libgomp's threads spin for a while (GOMP_SPINCOUNT, 300,000 rounds by default) before
-    /// they sleep. Between two oneDNN calls Crema runs pooling, LRN, its own threads and
-    /// OpenBLAS's on the same cores, which the spinning threads would slow: CaffeNet at batch 32
-    /// trained 15-30% slower with libgomp's default than with PASSIVE. A value the user set
-    /// (OMP_WAIT_POLICY or GOMP_SPINCOUNT) is left alone.
-    static func chooseWaitPolicy() -> String? {
-        let env = ProcessInfo.processInfo.environment
-        if let set = env["OMP_WAIT_POLICY"], !set.isEmpty { return nil }
-        if let set = env["GOMP_SPINCOUNT"], !set.isEmpty { return nil }
-        setenv("OMP_WAIT_POLICY", "PASSIVE", 1)
-        return "PASSIVE"
     }
 
     static func name(of status: dnnl_status_t) -> String {

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Testing
 @testable import Runtime
 
@@ -46,11 +47,49 @@ import Testing
         #expect(FlushToZeroTests.tinyProduct() != 0, "flush-to-zero leaked out of Runtime onto the calling thread")
     }
 
-    /// OpenBLAS's own threads inherit the setting from the thread that loaded it (which then
-    /// gets its own setting back): a product
-    /// large enough to be split over its threads gives exact zeros for denormal results, and
-    /// denormal inputs count as zeros.
+    /// OpenBLAS's threads flush too (the pthread build's inherit the setting from the thread
+    /// that loaded it; the OpenMP build's are libgomp's team, set by Crema): a product large
+    /// enough to be split over its threads gives exact zeros for denormal results, and denormal
+    /// inputs count as zeros.
     @Test func blasThreadsFlushDenormals() {
+        #expect(Self.denormalProductEntries() == 0)
+    }
+
+    /// libgomp gives each thread that starts parallel work a team of its own, whose workers keep
+    /// the floating-point environment they were created with: a team first used outside a
+    /// graph pass must still flush when a pass later computes on it.
+    @Test func blasThreadsFlushDenormalsOnATeamFirstUsedOutsideAPass() {
+        let nonzero = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        defer { nonzero.deallocate() }
+        nonzero.pointee = -1
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            let n = 256
+            let a = [Float](repeating: 1, count: n * n), b = [Float](repeating: 1, count: n * n)
+            var c = [Float](repeating: 0, count: n * n)
+            let saved = BLAS.threads
+            BLAS.threads = max(2, saved)
+            // Outside any pass: the team this thread gets is made with IEEE settings.
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    c.withUnsafeMutableBufferPointer { pc in
+                        BLAS.gemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: pa.baseAddress!,
+                                  b: pb.baseAddress!, beta: 0, c: pc.baseAddress!)
+                    }
+                }
+            }
+            BLAS.threads = saved
+            nonzero.pointee = Self.denormalProductEntries()
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        #expect(nonzero.pointee == 0, "\(nonzero.pointee) entries kept denormal values")
+    }
+
+    /// Entries of a product of tiny values that come out nonzero (denormal) from a product
+    /// computed as inside a graph pass.
+    private static func denormalProductEntries() -> Int {
         let n = 256
         let a = [Float](repeating: 1e-20, count: n * n)
         var b = [Float](repeating: 1e-21, count: n * n)
@@ -71,7 +110,6 @@ import Testing
             }
         }
         // Each entry is 256 * 1e-41 (denormal), flushed to 0 in whichever thread computed it.
-        let nonzero = c.filter { $0 != 0 }.count
-        #expect(nonzero == 0, "\(nonzero) of \(n * n) entries kept denormal values, e.g. \(c.first { $0 != 0 } ?? 0)")
+        return c.filter { $0 != 0 }.count
     }
 }
