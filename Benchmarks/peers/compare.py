@@ -147,7 +147,9 @@ class Sitting:
             die(f"{label}: Crema timed batch {r.get('batch')}, not {batch}")
         self.facts.setdefault("crema_blas", f"OpenBLAS core {r.get('blas_core')} "
                               f"(OPENBLAS_CORETYPE {r.get('environment', {}).get('openblas_coretype')}, "
-                              f"{'chosen by Crema' if r.get('environment', {}).get('coretype_chosen_by_crema') else 'not chosen by Crema'})")
+                              f"{'chosen by Crema' if r.get('environment', {}).get('coretype_chosen_by_crema') else 'not chosen by Crema'}), "
+                              f"{r.get('environment', {}).get('blas_library', 'OpenBLAS file unknown')}; "
+                              f"threads: {r.get('environment', {}).get('thread_pool', 'unknown')}")
         self.facts.setdefault("crema_commit", r.get("environment", {}).get("git_commit"))
         self.record(key, "crema", cmd, {"ms_per_image": r["median_iteration_ms"] / batch,
                                         "images_per_second": r["images_per_second"], "rss": rss,
