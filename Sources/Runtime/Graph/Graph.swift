@@ -21,8 +21,9 @@ public final class Graph {
     public let store: ParameterStore
     /// A promise that the parameters stay as they are between forward passes until
     /// `parametersChanged()` is called, so layers convert their weights once rather than every
-    /// pass (oneDNN's convolutions: a third of CaffeNet's batch-1 inference). For inference
-    /// and a trainer's TEST net; leave it off where anything writes the parameters unannounced.
+    /// pass (converting them took CaffeNet's batch-1 convolutions from about 6 to 9 ms). For
+    /// inference and a trainer's TEST net; leave it off where anything writes the parameters
+    /// unannounced.
     public var parametersFixed = false {
         didSet { applyParametersFixed() }
     }
