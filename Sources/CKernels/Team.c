@@ -8,17 +8,21 @@
 
 typedef void (*gomp_parallel_fn)(void (*)(void *), void *, unsigned, unsigned);
 typedef int (*omp_int_fn)(void);
+typedef void (*omp_set_fn)(int);
 
 static gomp_parallel_fn team_parallel;
 static omp_int_fn team_thread_num;
 static omp_int_fn team_num_threads;
+static omp_set_fn team_set_num_threads;
 
 int crema_team_install(void *handle) {
     // GOMP_parallel is the entry point GCC compiles `#pragma omp parallel` into (libgomp 4.9+).
     gomp_parallel_fn parallel = (gomp_parallel_fn)dlsym(handle, "GOMP_parallel");
     omp_int_fn thread_num = (omp_int_fn)dlsym(handle, "omp_get_thread_num");
     omp_int_fn num_threads = (omp_int_fn)dlsym(handle, "omp_get_num_threads");
-    if (parallel == NULL || thread_num == NULL || num_threads == NULL) return 0;
+    omp_set_fn set_num_threads = (omp_set_fn)dlsym(handle, "omp_set_num_threads");
+    if (parallel == NULL || thread_num == NULL || num_threads == NULL || set_num_threads == NULL) return 0;
+    team_set_num_threads = set_num_threads;
     team_thread_num = thread_num;
     team_num_threads = num_threads;
     team_parallel = parallel;
@@ -26,6 +30,10 @@ int crema_team_install(void *handle) {
 }
 
 int crema_team_installed(void) { return team_parallel != NULL; }
+
+void crema_team_set_threads(int threads) {
+    if (team_set_num_threads != NULL && threads > 0) team_set_num_threads(threads);
+}
 
 static void team_flush(void *unused) {
     (void)unused;

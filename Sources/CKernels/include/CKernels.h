@@ -31,12 +31,19 @@ typedef void (*crema_team_body)(void *context, long chunk);
 int crema_team_install(void *libgomp_handle);
 /// 1 once crema_team_install succeeded.
 int crema_team_installed(void);
-/// Sets flush-to-zero for good on the workers of the calling thread's team of `threads`, once
-/// per size: oneDNN and OpenBLAS's OpenMP build run on those workers without setting it.
+/// Sets flush-to-zero on the workers of the calling thread's team of `threads`, the first time
+/// the team reaches that size: oneDNN and OpenBLAS's OpenMP build run on those workers without
+/// setting it. Workers libgomp starts later inherit the starting thread's setting (flushing
+/// inside a graph pass).
 void crema_team_prepare(unsigned int threads);
+/// The calling thread's OpenMP thread count (omp_set_num_threads), which OpenBLAS's OpenMP
+/// build follows; nothing when no team is installed.
+void crema_team_set_threads(int threads);
 /// Calls body(context, c) for every chunk c in [0, chunks) on `threads` threads of libgomp's
-/// team (the caller is one of them), each with flush-to-zero set; serially when no team is
-/// installed, or inside another team's region (libgomp then runs a team of one).
+/// team (the caller is one of them; threads without a chunk wait), each with flush-to-zero
+/// set. With one chunk or one thread, or no team installed, the caller runs the chunks itself
+/// with its own floating-point setting; inside another team's region libgomp runs a team of
+/// one.
 void crema_team_run(long chunks, unsigned int threads, crema_team_body body, void *context);
 
 // MARK: Kernel variants

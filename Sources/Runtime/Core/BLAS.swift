@@ -77,7 +77,7 @@ public enum BLAS {
     /// must flush denormals as Crema's own do.
     @inline(__always)
     private static func prepareTeam() {
-        if lib.runsOnTeam { crema_team_prepare(UInt32(max(1, lib.getThreads()))) }
+        if lib.runsOnTeam { crema_team_prepare(UInt32(max(1, Int(lib.getThreads()), Parallel.threads))) }
     }
 
     /// For `m` input rows (1...8) of `k` values, `y[j * outputs + i] = dot(w row i, x row j)`
@@ -101,7 +101,11 @@ public enum BLAS {
     /// Threads OpenBLAS uses for each call.
     public static var threads: Int {
         get { Int(lib.getThreads()) }
-        set { lib.setThreads(Int32(newValue)) }
+        set {
+            lib.setThreads(Int32(newValue))
+            // The OpenMP build sizes its regions by the caller's OpenMP setting.
+            if lib.runsOnTeam { crema_team_set_threads(Int32(newValue)) }
+        }
     }
 
     /// The file Crema opened: Debian's OpenMP build of OpenBLAS where it is installed (it shares

@@ -11,8 +11,8 @@ import Foundation
 /// libgomp reads OMP_WAIT_POLICY and GOMP_SPINCOUNT once, when it loads, so it is opened here,
 /// at run time, after the policy is chosen; oneDNN, opened later, finds it already loaded.
 enum OpenMPTeam {
-    /// The OMP_WAIT_POLICY Crema set before loading libgomp; nil when the user or machine had
-    /// set one (OMP_WAIT_POLICY or GOMP_SPINCOUNT), or libgomp was already loaded.
+    /// The OMP_WAIT_POLICY Crema set before loading libgomp; nil when it left libgomp's default
+    /// or the user or machine had set one (OMP_WAIT_POLICY or GOMP_SPINCOUNT).
     static var chosenWaitPolicy: String? { loaded.policy }
 
     /// Whether Crema's loops run on libgomp's team; false when libgomp cannot be opened or
@@ -62,13 +62,15 @@ enum OpenMPTeam {
         return "PASSIVE"
     }
 
-    /// Calls `body(c)` for each c in 0..<chunks, one chunk per thread of the team.
+    /// Calls `body(c)` for each c in 0..<chunks on a team of `threads`. The team keeps one size
+    /// (extra threads find no chunk): libgomp ends the workers a smaller team leaves out, and
+    /// the next full-size region (oneDNN's, OpenBLAS's) would start new ones.
     @inline(__always)
-    static func run(_ chunks: Int, _ body: (Int) -> Void) {
+    static func run(_ chunks: Int, threads: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { escapable in
             var closure = escapable
             withUnsafeMutablePointer(to: &closure) { pointer in
-                crema_team_run(chunks, UInt32(chunks), { context, chunk in
+                crema_team_run(chunks, UInt32(max(1, threads)), { context, chunk in
                     context?.assumingMemoryBound(to: ((Int) -> Void).self).pointee(chunk)
                 }, pointer)
             }

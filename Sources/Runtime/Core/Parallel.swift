@@ -76,7 +76,7 @@ public enum Parallel {
     @inline(__always)
     static func run(_ chunks: Int, background: Bool = false, _ body: (Int) -> Void) {
         if !background && OpenMPTeam.installed {
-            OpenMPTeam.run(chunks, body)
+            OpenMPTeam.run(chunks, threads: max(threads, chunks), body)
             return
         }
         DispatchQueue.concurrentPerform(iterations: chunks) { c in

@@ -28,6 +28,8 @@ public enum Weights {
     @discardableResult
     public static func load(_ url: URL, into graph: Graph, strict: Bool = false) throws -> LoadReport {
         let model = try CaffeModel.read(from: url)
+        // Also when a later blob fails: earlier layers already have the file's values.
+        defer { graph.parametersChanged() }
         var report = LoadReport()
         let byName = Dictionary(model.layers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var used: Set<String> = []
@@ -52,7 +54,6 @@ public enum Weights {
             report.loaded.append(name)
         }
         report.skipped = model.layers.filter { !$0.blobs.isEmpty && !used.contains($0.name) }.map(\.name)
-        graph.parametersChanged()
         return report
     }
 }

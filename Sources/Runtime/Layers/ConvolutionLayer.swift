@@ -354,6 +354,12 @@ enum SingleThreadedBLAS {
     nonisolated(unsafe) private static var saved = 1
 
     static func run(_ body: () -> Void) {
+        // OpenBLAS's OpenMP build runs one thread by itself inside a team region, and changing
+        // its thread count frees buffers another caller may be using.
+        if BLAS.runsOnTeam {
+            body()
+            return
+        }
         lock.lock()
         if holders == 0 {
             saved = BLAS.threads

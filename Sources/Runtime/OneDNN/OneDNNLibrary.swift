@@ -5,7 +5,7 @@ import Foundation
 /// oneDNN (Debian's libdnnl), opened at run time as OpenBLAS is.
 ///
 /// Opening it rather than linking it lets Crema run (with its im2col convolution) where the
-/// library is missing; its OpenMP runtime is already loaded by then (`OpenMPTeam`).
+/// library is missing; `OpenMPTeam` chooses OpenMP's settings before it loads.
 final class OneDNNLibrary: @unchecked Sendable {
     let engineCreate: crema_dnnl_engine_create_fn
     let streamCreate: crema_dnnl_stream_create_fn

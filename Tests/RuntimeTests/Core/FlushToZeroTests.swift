@@ -59,9 +59,8 @@ import Testing
     /// the floating-point environment they were created with: a team first used outside a
     /// graph pass must still flush when a pass later computes on it.
     @Test func blasThreadsFlushDenormalsOnATeamFirstUsedOutsideAPass() {
-        let nonzero = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-        defer { nonzero.deallocate() }
-        nonzero.pointee = -1
+        final class Count: @unchecked Sendable { var value = -1 }
+        let nonzero = Count()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             let n = 256
@@ -79,12 +78,12 @@ import Testing
                 }
             }
             BLAS.threads = saved
-            nonzero.pointee = Self.denormalProductEntries()
+            nonzero.value = Self.denormalProductEntries()
             done.signal()
         }
         thread.start()
         done.wait()
-        #expect(nonzero.pointee == 0, "\(nonzero.pointee) entries kept denormal values")
+        #expect(nonzero.value == 0, "\(nonzero.value) entries kept denormal values")
     }
 
     /// Entries of a product of tiny values that come out nonzero (denormal) from a product

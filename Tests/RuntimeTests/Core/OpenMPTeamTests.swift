@@ -5,7 +5,7 @@ import Testing
 
 /// Crema's loops, oneDNN and OpenBLAS's OpenMP build share libgomp's team: every chunk runs
 /// once, on the team's threads, including when loops nest or several threads start loops at
-/// once (as the test runner and the data thread do), and OpenBLAS computes right from there.
+/// once (as the test runner does), and OpenBLAS computes right from there.
 @Suite struct OpenMPTeamTests {
     /// Debian's libdnnl-dev brings libgomp, so where oneDNN loads the team is there too.
     @Test func loopsRunOnLibgompsTeamWhereItIsInstalled() {
@@ -17,31 +17,30 @@ import Testing
         }
     }
 
-    @Test func everyChunkRunsOnceOnDistinctThreads() {
-        let saved = Parallel.threads
-        Parallel.threads = 4
-        defer { Parallel.threads = saved }
+    @Test func everyChunkRunsOnceOnDistinctThreads() throws {
+        try #require(OpenMPTeam.installed, "libgomp is not installed here")
         let count = 1000
         let hits = UnsafeMutablePointer<Int>.allocate(capacity: count)
         let threads = UnsafeMutablePointer<UInt64>.allocate(capacity: 4)
         defer { hits.deallocate(); threads.deallocate() }
         hits.initialize(repeating: 0, count: count)
         threads.initialize(repeating: 0, count: 4)
-        Parallel.forEachChunk(count, grain: 1) { range in
-            for i in range { hits[i] += 1 }
-            threads[range.lowerBound / 250] = UInt64(pthread_self())
+        OpenMPTeam.run(4, threads: 4) { c in
+            for i in c * 250..<(c + 1) * 250 { hits[i] += 1 }
+            threads[c] = UInt64(pthread_self())
         }
         #expect((0..<count).allSatisfy { hits[$0] == 1 })
-        if OpenMPTeam.installed {
-            #expect(Set((0..<4).map { threads[$0] }).count == 4, "the four chunks did not run on four threads")
+        #expect(Set((0..<4).map { threads[$0] }).count == 4, "the four chunks did not run on four threads")
+        // Three chunks on a team of four: one thread finds no work.
+        hits.update(repeating: 0, count: count)
+        OpenMPTeam.run(3, threads: 4) { c in
+            for i in c * 250..<(c + 1) * 250 { hits[i] += 1 }
         }
+        #expect((0..<750).allSatisfy { hits[$0] == 1 } && (750..<count).allSatisfy { hits[$0] == 0 })
     }
 
     /// A loop inside a loop's body runs on the calling team thread (libgomp does not nest teams).
     @Test func nestedLoopsCoverEveryIndex() {
-        let saved = Parallel.threads
-        Parallel.threads = 2
-        defer { Parallel.threads = saved }
         let outer = 6, inner = 5000
         let sums = UnsafeMutablePointer<Int>.allocate(capacity: outer * inner)
         defer { sums.deallocate() }
@@ -103,9 +102,6 @@ import Testing
     /// Matrix products from inside a loop's body (several images' convolutions at once) run
     /// single-threaded on each team thread and come out right.
     @Test func productsInsideALoopAreRight() {
-        let saved = Parallel.threads
-        Parallel.threads = 2
-        defer { Parallel.threads = saved }
         let n = 64, jobs = 4
         var rng = RandomGenerator(seed: 11)
         let a = (0..<n * n).map { _ in rng.uniform(-1, 1) }
