@@ -29,7 +29,13 @@ public final class ParameterStore {
     /// Draws the initial values; seeded from the solver's random seed.
     public var random: RandomGenerator
 
+    /// Counts announced changes of the values (`Graph.parametersChanged()`), so that every
+    /// graph sharing the store learns of a change announced through one of them.
+    public private(set) var generation = 0
+
     public init(seed: UInt64 = 1701) { random = RandomGenerator(seed: seed) }
+
+    func noteChange() { generation &+= 1 }
 
     /// The blob for parameter `index` of `layer`, created and filled on first request. A shared
     /// or already created blob must have the same shape.

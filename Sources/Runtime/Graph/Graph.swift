@@ -27,6 +27,8 @@ public final class Graph {
     public var parametersFixed = false {
         didSet { applyParametersFixed() }
     }
+    /// The store's `generation` the layers' converted weights belong to.
+    var convertedGeneration = 0
 
     public struct Output {
         public let name: String
@@ -62,6 +64,7 @@ public final class Graph {
     /// Runs every layer forward and returns the weighted loss.
     @discardableResult
     public func forward() throws -> Float {
+        catchUpWithStore()
         try Parallel.flushingDenormals {
             for i in layers.indices {
                 try layers[i].forward(bottoms: bottoms[i], tops: tops[i])

@@ -80,6 +80,25 @@ import Testing
         #expect(loaded == expected, "the fixed graph computed with the weights it had before the load")
     }
 
+    /// A change announced through one graph reaches every fixed graph on the same store.
+    @Test func changeAnnouncedThroughOneGraphReachesTheOthersOnTheStore() throws {
+        let store = ParameterStore(seed: 5)
+        let first = try Compiler.compile(Self.net(), for: .test, store: store)
+        let second = try Compiler.compile(Self.net(), for: .test, store: store)
+        for graph in [first, second] {
+            try Self.fillInputs(graph)
+            graph.parametersFixed = true
+        }
+        let before = try Self.output(second)
+        let weights = try #require(first.layer(named: "conv1")?.parameters.first)
+        for i in 0..<weights.count { weights.data[i] *= 0.5 }
+        first.parametersChanged()
+        let after = try Self.output(second)
+        #expect(after != before, "the second graph kept the weights it converted before the change")
+        second.parametersFixed = false
+        #expect(try Self.output(second) == after)
+    }
+
     /// The trainer's TEST graph is held fixed; each test pass must see the solver's latest steps.
     @Test func trainersTestPassesSeeEverySolverStep() throws {
         var plan = SolverPlan(baseLR: 0.01, momentum: 0.9, iterations: 3, testEvery: 1, testIterations: 1)
