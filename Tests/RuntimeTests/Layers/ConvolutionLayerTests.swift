@@ -237,12 +237,7 @@ private func referenceConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ p: Convolut
                                    storeSeed: UInt64, gradientSeed: UInt64) throws -> Int {
         var results: [([Float], [[Float]], [Float])] = []
         for layer in [first, second] {
-            let y = Tensor()
-            try layer.setUp(bottoms: [x], tops: [y], store: ParameterStore(seed: storeSeed))
-            try layer.reshape(bottoms: [x], tops: [y])
-            try layer.forward(bottoms: [x], tops: [y])
-            let r = randomTensor(y.shape, seed: gradientSeed)
-            y.diff.update(from: r.data, count: y.count)
+            let y = try forwardWithSeededGradient(layer, on: x, storeSeed: storeSeed, gradientSeed: gradientSeed)
             for t in layer.parameters { t.zeroDiff() }
             layer.backward(tops: [y], propagateDown: [true], bottoms: [x])
             results.append((y.values, layer.parameters.map(\.gradients), x.gradients))

@@ -78,17 +78,24 @@ func randomTensor(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1..
     return t
 }
 
-/// Sets `layer` up on `x`, runs it forward, and runs backward twice with the same seeded output
-/// gradient: the parameter and input gradients after each pass (parameters accumulate, the
-/// input gradient is overwritten).
-func backwardTwice(_ layer: Layer, on x: Tensor, storeSeed: UInt64, gradientSeed: UInt64) throws
-    -> (params: [[Float]], paramsTwice: [[Float]], input: [Float], inputTwice: [Float]) {
+/// Sets `layer` up on `x` with parameters drawn from a store seeded `storeSeed`, runs it
+/// forward, and fills its output's gradient from `gradientSeed`; returns the output.
+func forwardWithSeededGradient(_ layer: Layer, on x: Tensor, storeSeed: UInt64, gradientSeed: UInt64) throws -> Tensor {
     let y = Tensor()
     try layer.setUp(bottoms: [x], tops: [y], store: ParameterStore(seed: storeSeed))
     try layer.reshape(bottoms: [x], tops: [y])
     try layer.forward(bottoms: [x], tops: [y])
     let r = randomTensor(y.shape, seed: gradientSeed)
     y.diff.update(from: r.data, count: y.count)
+    return y
+}
+
+/// Sets `layer` up on `x`, runs it forward, and runs backward twice with the same seeded output
+/// gradient: the parameter and input gradients after each pass (parameters accumulate, the
+/// input gradient is overwritten).
+func backwardTwice(_ layer: Layer, on x: Tensor, storeSeed: UInt64, gradientSeed: UInt64) throws
+    -> (params: [[Float]], paramsTwice: [[Float]], input: [Float], inputTwice: [Float]) {
+    let y = try forwardWithSeededGradient(layer, on: x, storeSeed: storeSeed, gradientSeed: gradientSeed)
     layer.backward(tops: [y], propagateDown: [true], bottoms: [x])
     let once = layer.parameters.map(\.gradients), dx = x.gradients
     layer.backward(tops: [y], propagateDown: [true], bottoms: [x])
