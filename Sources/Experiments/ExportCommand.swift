@@ -82,15 +82,11 @@ struct ExportCommand: ParsableCommand {
         var byName: [String: CaffeModelLayer] = [:]
         for layer in stored { byName[layer.name] = layer }
         var kept: [CaffeModelLayer] = []
-        for layer in spec.layers {
-            switch layer.kind {
-            case .convolution, .innerProduct:
-                guard let weights = byName[layer.name] else {
-                    throw CLIError("\(snapshot.path) has no weights for layer \(layer.name)")
-                }
-                kept.append(weights)
-            default: break
+        for layer in spec.layers where !layer.kind.parameterBlobs(inputs: layer.bottoms.count).isEmpty {
+            guard let weights = byName[layer.name] else {
+                throw CLIError("\(snapshot.path) has no weights for layer \(layer.name)")
             }
+            kept.append(weights)
         }
 
         if !fm.fileExists(atPath: outURL.path) {

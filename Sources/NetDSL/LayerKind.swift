@@ -1,5 +1,6 @@
-/// What a layer computes, with its settings. The runtime switches over this exhaustively, so a
-/// kind added here without a kernel does not compile.
+/// What a layer computes, with its settings: the one list of Crema's layer kinds. Everything
+/// about a kind is in its declaration (`settings`, a `LayerKindDeclaration`); the runtime binds
+/// each case to its kernel in an exhaustive switch, so a kind without a kernel does not compile.
 public enum LayerKind: Equatable, Sendable {
     case data(DataParams)
     case input(InputParams)
@@ -21,103 +22,73 @@ public enum LayerKind: Equatable, Sendable {
     /// where a blob branches; recipes do not write it.
     case split
 
-    /// Caffe's `type` string.
-    public var typeName: String {
+    /// The kind's declaration, carrying its settings.
+    public var settings: any LayerKindDeclaration {
         switch self {
-        case .data: "Data"
-        case .input: "Input"
-        case .convolution: "Convolution"
-        case .innerProduct: "InnerProduct"
-        case .relu: "ReLU"
-        case .pooling: "Pooling"
-        case .lrn: "LRN"
-        case .dropout: "Dropout"
-        case .softmax: "Softmax"
-        case .softmaxWithLoss: "SoftmaxWithLoss"
-        case .accuracy: "Accuracy"
-        case .concat: "Concat"
-        case .eltwise: "Eltwise"
-        case .flatten: "Flatten"
-        case .sigmoid: "Sigmoid"
-        case .tanh: "TanH"
-        case .split: "Split"
+        case .data(let p): p
+        case .input(let p): p
+        case .convolution(let p): p
+        case .innerProduct(let p): p
+        case .relu(let p): p
+        case .pooling(let p): p
+        case .lrn(let p): p
+        case .dropout(let p): p
+        case .softmax(let p): p
+        case .softmaxWithLoss(let p): p
+        case .accuracy(let p): p
+        case .concat(let p): p
+        case .eltwise(let p): p
+        case .flatten(let p): p
+        case .sigmoid: SigmoidParams()
+        case .tanh: TanHParams()
+        case .split: SplitParams()
         }
     }
+
+    /// Every kind's declaration, for reading a kind from its Caffe type name.
+    public static let declarations: [any LayerKindDeclaration.Type] = [
+        DataParams.self, InputParams.self, ConvolutionParams.self, InnerProductParams.self, ReLUParams.self,
+        PoolingParams.self, LRNParams.self, DropoutParams.self, SoftmaxParams.self, SoftmaxWithLossParams.self,
+        AccuracyParams.self, ConcatParams.self, EltwiseParams.self, FlattenParams.self, SigmoidParams.self,
+        TanHParams.self, SplitParams.self,
+    ]
+
+    /// The declaration whose Caffe type name is `typeName`.
+    public static func declaration(typeName: String) -> (any LayerKindDeclaration.Type)? {
+        declarations.first { $0.typeName == typeName }
+    }
+
+    private var declaration: any LayerKindDeclaration.Type { type(of: settings) }
+
+    /// Caffe's `type` string.
+    public var typeName: String { declaration.typeName }
+
+    public var traits: LayerTraits { declaration.traits }
 
     /// Stem for names of layers the recipe leaves unnamed (`relu1`, `pool2`, ...).
-    var nameStem: String {
-        switch self {
-        case .data: "data"
-        case .input: "input"
-        case .convolution: "conv"
-        case .innerProduct: "ip"
-        case .relu: "relu"
-        case .pooling: "pool"
-        case .lrn: "norm"
-        case .dropout: "drop"
-        case .softmax: "prob"
-        case .softmaxWithLoss: "loss"
-        case .accuracy: "accuracy"
-        case .concat: "concat"
-        case .eltwise: "eltwise"
-        case .flatten: "flatten"
-        case .sigmoid: "sigmoid"
-        case .tanh: "tanh"
-        case .split: "split"
-        }
-    }
+    var nameStem: String { declaration.nameStem }
 
-    /// Kinds a net usually has once, named plainly ("data", "loss") rather than numbered.
-    var prefersPlainName: Bool {
-        switch self {
-        case .data, .input, .softmax, .softmaxWithLoss, .accuracy: true
-        default: false
-        }
-    }
+    /// The blobs the layer keeps, for a layer that reads `inputs` blobs.
+    public func parameterBlobs(inputs: Int) -> [ParameterBlob] { settings.parameterBlobs(inputs: inputs) }
 
     /// Layers that overwrite their input when no output is named (Caffe's in-place ReLU, Dropout).
-    public var runsInPlace: Bool {
-        switch self {
-        case .relu, .dropout: true
-        default: false
-        }
-    }
+    public var runsInPlace: Bool { traits.inPlace == .byDefault }
+
+    /// Whether the layer may write its output over its input.
+    public var mayRunInPlace: Bool { traits.inPlace != .never }
 
     /// Layers that read the data layer's `label` blob as their second input.
-    public var takesLabel: Bool {
-        switch self {
-        case .softmaxWithLoss, .accuracy: true
-        default: false
-        }
-    }
+    public var takesLabel: Bool { traits.inputs == .previousAndLabel }
 
     /// Layers whose output ends a chain: the next unnamed input skips over them.
-    public var endsChain: Bool {
-        switch self {
-        case .softmaxWithLoss, .accuracy: true
-        default: false
-        }
-    }
+    public var endsChain: Bool { traits.endsChain }
 
     /// Layers that start a chain and take no input.
-    public var isSource: Bool {
-        switch self {
-        case .data, .input: true
-        default: false
-        }
-    }
+    public var isSource: Bool { traits.inputs == .none }
 
     /// Layers that need every input named, because they join branches.
-    public var joinsBranches: Bool {
-        switch self {
-        case .concat, .eltwise: true
-        default: false
-        }
-    }
+    public var joinsBranches: Bool { traits.inputs == .named }
 
     /// The loss weight Caffe gives the first output by default (1 for losses, 0 otherwise).
-    public var defaultLossWeight: Float {
-        if case .softmaxWithLoss = self { return 1 }
-        return 0
-    }
+    public var defaultLossWeight: Float { traits.defaultLossWeight }
 }

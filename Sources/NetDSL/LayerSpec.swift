@@ -1,3 +1,5 @@
+import Foundation
+
 /// One layer of a net as a plain value: what it computes, what it reads and writes, and when.
 public struct LayerSpec: Equatable, Sendable {
     /// Empty until the net names it; `Net` gives unnamed layers Caffe-style names.
@@ -34,6 +36,12 @@ public struct LayerSpec: Equatable, Sendable {
         index < params.count ? params[index] : ParamSpec()
     }
 
+    /// Whether the solver learns any of the layer's blobs from gradients: one its kind learns,
+    /// whose `lr_mult` is not 0.
+    public var learns: Bool {
+        kind.parameterBlobs(inputs: bottoms.count).enumerated().contains { i, blob in blob.learned && param(i).lrMult != 0 }
+    }
+
     /// `name (Type) at File.swift:12`, for error messages.
     public var label: String {
         let where_ = location.fileID.isEmpty ? "" : " at \(location)"
@@ -42,15 +50,24 @@ public struct LayerSpec: Equatable, Sendable {
 }
 
 extension LayerSpec: Codable {
-    private enum CodingKeys: String, CodingKey {
-        case name, type, bottom, top, phase, param, lossWeight
-        case dataParam, inputParam, convolutionParam, innerProductParam, reluParam, poolingParam
-        case lrnParam, dropoutParam, softmaxParam, lossParam, accuracyParam, concatParam
-        case eltwiseParam, flattenParam
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+        static let name = Key("name"), type = Key("type"), bottom = Key("bottom"), top = Key("top")
+        static let phase = Key("phase"), param = Key("param"), lossWeight = Key("lossWeight")
+
+        /// The settings' key before the encoder writes it in snake_case (`convolutionParam`).
+        static func settings(_ declaration: any LayerKindDeclaration.Type) -> Key {
+            let words = declaration.settingsKey.split(separator: "_")
+            return Key(words.enumerated().map { $0.offset == 0 ? String($0.element) : $0.element.prefix(1).uppercased() + $0.element.dropFirst() }.joined())
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
+        var c = encoder.container(keyedBy: Key.self)
         try c.encode(name, forKey: .name)
         try c.encode(kind.typeName, forKey: .type)
         if !bottoms.isEmpty { try c.encode(bottoms, forKey: .bottom) }
@@ -58,27 +75,11 @@ extension LayerSpec: Codable {
         try c.encodeIfPresent(phase, forKey: .phase)
         if !params.isEmpty { try c.encode(params, forKey: .param) }
         try c.encodeIfPresent(lossWeight, forKey: .lossWeight)
-        switch kind {
-        case .data(let p): try c.encode(p, forKey: .dataParam)
-        case .input(let p): try c.encode(p, forKey: .inputParam)
-        case .convolution(let p): try c.encode(p, forKey: .convolutionParam)
-        case .innerProduct(let p): try c.encode(p, forKey: .innerProductParam)
-        case .relu(let p): try c.encode(p, forKey: .reluParam)
-        case .pooling(let p): try c.encode(p, forKey: .poolingParam)
-        case .lrn(let p): try c.encode(p, forKey: .lrnParam)
-        case .dropout(let p): try c.encode(p, forKey: .dropoutParam)
-        case .softmax(let p): try c.encode(p, forKey: .softmaxParam)
-        case .softmaxWithLoss(let p): try c.encode(p, forKey: .lossParam)
-        case .accuracy(let p): try c.encode(p, forKey: .accuracyParam)
-        case .concat(let p): try c.encode(p, forKey: .concatParam)
-        case .eltwise(let p): try c.encode(p, forKey: .eltwiseParam)
-        case .flatten(let p): try c.encode(p, forKey: .flattenParam)
-        case .sigmoid, .tanh, .split: break
-        }
+        try kind.settings.encode(into: &c, forKey: .settings(type(of: kind.settings)))
     }
 
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try decoder.container(keyedBy: Key.self)
         name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
         bottoms = try c.decodeIfPresent([String].self, forKey: .bottom) ?? []
         tops = try c.decodeIfPresent([String].self, forKey: .top) ?? []
@@ -87,28 +88,22 @@ extension LayerSpec: Codable {
         lossWeight = try c.decodeIfPresent(Float.self, forKey: .lossWeight)
         location = .unknown
         let type = try c.decode(String.self, forKey: .type)
-        switch type {
-        case "Data": kind = .data(try c.decode(DataParams.self, forKey: .dataParam))
-        case "Input": kind = .input(try c.decode(InputParams.self, forKey: .inputParam))
-        case "Convolution": kind = .convolution(try c.decode(ConvolutionParams.self, forKey: .convolutionParam))
-        case "InnerProduct": kind = .innerProduct(try c.decode(InnerProductParams.self, forKey: .innerProductParam))
-        case "ReLU": kind = .relu(try c.decodeIfPresent(ReLUParams.self, forKey: .reluParam) ?? ReLUParams())
-        case "Pooling": kind = .pooling(try c.decode(PoolingParams.self, forKey: .poolingParam))
-        case "LRN": kind = .lrn(try c.decodeIfPresent(LRNParams.self, forKey: .lrnParam) ?? LRNParams())
-        case "Dropout": kind = .dropout(try c.decodeIfPresent(DropoutParams.self, forKey: .dropoutParam) ?? DropoutParams())
-        case "Softmax": kind = .softmax(try c.decodeIfPresent(SoftmaxParams.self, forKey: .softmaxParam) ?? SoftmaxParams())
-        case "SoftmaxWithLoss":
-            kind = .softmaxWithLoss(try c.decodeIfPresent(SoftmaxWithLossParams.self, forKey: .lossParam) ?? SoftmaxWithLossParams())
-        case "Accuracy": kind = .accuracy(try c.decodeIfPresent(AccuracyParams.self, forKey: .accuracyParam) ?? AccuracyParams())
-        case "Concat": kind = .concat(try c.decodeIfPresent(ConcatParams.self, forKey: .concatParam) ?? ConcatParams())
-        case "Eltwise": kind = .eltwise(try c.decodeIfPresent(EltwiseParams.self, forKey: .eltwiseParam) ?? EltwiseParams())
-        case "Flatten": kind = .flatten(try c.decodeIfPresent(FlattenParams.self, forKey: .flattenParam) ?? FlattenParams())
-        case "Sigmoid": kind = .sigmoid
-        case "TanH": kind = .tanh
-        case "Split": kind = .split
-        default:
-            throw DecodingError.dataCorruptedError(forKey: .type, in: c,
-                                                   debugDescription: "unknown layer type '\(type)'")
+        guard let declaration = LayerKind.declaration(typeName: type) else {
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown layer type '\(type)'")
         }
+        kind = try Self.decode(declaration, from: c, forKey: .settings(declaration))
+    }
+
+    private static func decode<T: LayerKindDeclaration>(_ type: T.Type, from c: KeyedDecodingContainer<Key>,
+                                                         forKey key: Key) throws -> LayerKind {
+        if c.contains(key) { return try c.decode(T.self, forKey: key).kind }
+        // Kinds without settings (Sigmoid) may leave the key out.
+        return try SpecJSON.decoder().decode(T.self, from: Foundation.Data("{}".utf8)).kind
+    }
+}
+
+private extension LayerKindDeclaration {
+    func encode<K: CodingKey>(into c: inout KeyedEncodingContainer<K>, forKey key: K) throws {
+        try c.encode(self, forKey: key)
     }
 }

@@ -46,7 +46,7 @@ public struct Net {
         for i in layers.indices where layers[i].name.isEmpty {
             let stem = layers[i].kind.nameStem
             // One-of-a-kind layers keep Caffe's plain names: "data", "loss", "accuracy", "prob".
-            if layers[i].kind.prefersPlainName, !clashes(stem, layers[i].phase) {
+            if layers[i].kind.traits.plainName, !clashes(stem, layers[i].phase) {
                 layers[i].name = stem
                 continue
             }

@@ -86,13 +86,12 @@ public struct RecipeSource: Sendable {
         return lines
     }
 
-    /// Names the DSL itself uses in recipes; a recipe type with one of them would hide it.
-    static let reservedNames: Set<String> = [
+    /// Names the DSL itself uses in recipes (each layer kind's, among them); a recipe type with
+    /// one of them would hide it.
+    static let reservedNames: Set<String> = Set(LayerKind.declarations.map { $0.typeName }).union([
         "Net", "Train", "Test", "Recipe", "SolverPlan", "LayerSpec", "ParamSpec", "Filler", "NetSpec",
-        "Data", "Input", "Convolution", "InnerProduct", "ReLU", "Sigmoid", "TanH", "Dropout", "LRN",
-        "Pooling", "Softmax", "SoftmaxWithLoss", "Accuracy", "Concat", "Eltwise", "Flatten",
         "Any", "Self", "Type", "Protocol", "String", "Float", "Int", "Int64", "Bool", "Array", "Optional",
-    ]
+    ])
 
     /// Whether `name` can be a recipe's type: an identifier starting with a capital letter that
     /// hides none of the DSL's names.

@@ -17,7 +17,7 @@ extension RecipeSource {
             let bottoms = layer.bottoms.isEmpty ? (implied ?? []) : layer.bottoms
             // The tops resolution would give a layer whose tops are left empty.
             let fallbackTops = layer.kind.runsInPlace ? Array(bottoms.prefix(1)) : [layer.name]
-            if !layer.tops.isEmpty, defaultTops(of: layer.kind).isEmpty, layer.tops == fallbackTops {
+            if !layer.tops.isEmpty, defaultTops(of: layer).isEmpty, layer.tops == fallbackTops {
                 layers[i].tops = []
             }
             let tops = layer.tops.isEmpty ? fallbackTops : layer.tops
@@ -40,13 +40,9 @@ extension RecipeSource {
         return bottoms
     }
 
-    /// The outputs the DSL's constructor gives a kind before any `.outputs(...)`.
-    static func defaultTops(of kind: LayerKind) -> [String] {
-        switch kind {
-        case .data: return Data(lmdb: "", batch: 1).base.tops
-        case .input(let p): return Input(shapes: p.shapes).base.tops
-        default: return []
-        }
+    /// The outputs the DSL's constructor gives a layer before any `.outputs(...)`.
+    static func defaultTops(of layer: LayerSpec) -> [String] {
+        layer.kind.settings.source(layer, name: []).constructorTops
     }
 
     /// Layers whose names may be left to `Net` (sources and activations, as people write them),
@@ -54,10 +50,7 @@ extension RecipeSource {
     /// their names in the text, so it is plain which weights a .caffemodel fills.
     static func namesLeftOut(of net: NetSpec) -> Set<Int> {
         var blank = Set(net.layers.indices.filter { i in
-            switch net.layers[i].kind {
-            case .data, .input, .relu, .sigmoid, .tanh: return !net.layers[i].name.isEmpty
-            default: return false
-            }
+            net.layers[i].kind.traits.nameMayBeLeftOut && !net.layers[i].name.isEmpty
         })
         // Leaving one name out can change the number `Net` gives another; drop the ones that
         // come out differently until all that remain come out right.

@@ -37,8 +37,8 @@ extension NetSpec {
                 layer.tops = layer.kind.runsInPlace ? [layer.bottoms[0]] : [layer.name]
             }
             let inPlace = Set(layer.tops).intersection(layer.bottoms)
-            if !inPlace.isEmpty && !layer.kind.runsInPlace {
-                throw SpecError(layer: layer, "cannot write over its input '\(inPlace.sorted()[0])'; only ReLU and Dropout run in place")
+            if !inPlace.isEmpty && !layer.kind.mayRunInPlace {
+                throw SpecError(layer: layer, "cannot write over its input '\(inPlace.sorted()[0])': a \(layer.kind.typeName) layer does not run in place; name its output differently")
             }
             for top in layer.tops where produced.contains(top) && !layer.bottoms.contains(top) {
                 throw SpecError(layer: layer, "writes blob '\(top)', which an earlier layer already produces; name its output differently")

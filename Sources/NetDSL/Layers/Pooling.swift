@@ -1,3 +1,25 @@
+public enum PoolMethod: String, Codable, Sendable {
+    case max = "MAX"
+    case average = "AVE"
+}
+
+public struct PoolingParams: Codable, Equatable, Sendable {
+    public var method: PoolMethod
+    public var kernelH: Int
+    public var kernelW: Int
+    public var strideH = 1
+    public var strideW = 1
+    public var padH = 0
+    public var padW = 0
+    /// Pool over the whole spatial extent (kernel = input size).
+    public var globalPooling = false
+    public init(method: PoolMethod, kernelH: Int, kernelW: Int) {
+        self.method = method
+        self.kernelH = kernelH
+        self.kernelW = kernelW
+    }
+}
+
 /// Max or average pooling, with Caffe's ceil rounding of the output size.
 public struct Pooling: NetLayer {
     public var base: LayerSpec
@@ -35,4 +57,97 @@ public struct Pooling: NetLayer {
 
     /// Pools over the whole spatial extent whatever the kernel (Caffe's `global_pooling`).
     public func globalPooling(_ on: Bool = true) -> Self { with { $0.params.globalPooling = on } }
+}
+
+extension PoolingParams: LayerKindDeclaration {
+    public static let typeName = "Pooling"
+    public static let settingsKey = "pooling_param"
+    public static let nameStem = "pool"
+    public static let traits = LayerTraits.plain
+    public var kind: LayerKind { .pooling(self) }
+    public func parameterBlobs(inputs: Int) -> [ParameterBlob] { [] }
+
+    public static func read(caffe layer: CaffeFields) -> PoolingParams? {
+        guard let pf = layer.message("pooling_param") else {
+            layer.problem(nil, "has no pooling_param; add pooling_param { pool: MAX kernel_size: ... stride: ... }")
+            return nil
+        }
+        let method: PoolMethod
+        switch pf.identifier("pool") ?? "MAX" {
+        case "MAX": method = .max
+        case "AVE": method = .average
+        default:
+            pf.unsupported("pool", "Crema pools with MAX or AVE only")
+            return nil
+        }
+        let global = pf.bool("global_pooling") ?? false
+        if pf.identifier("round_mode") == "FLOOR" {
+            pf.unsupported("round_mode", "Crema rounds pooled sizes up as Caffe's default CEIL does; remove it")
+        }
+        pf.ignoresEngine()
+        let kernelField = ["kernel_size", "kernel_h", "kernel_w"].first(where: pf.has)
+        let m = "pooling_param"
+        let kernel: (Int, Int)?
+        if global {
+            if let kernelField {
+                pf.use(kernelField)
+                pf.problem(kernelField, "gives a kernel size with global_pooling: true; Caffe rejects that, so remove the kernel size")
+            }
+            kernel = (1, 1)
+        } else {
+            kernel = CaffeSpatial.pair(pf, message: m, "kernel_size", repeated: false, default: nil)
+        }
+        let stride = CaffeSpatial.pair(pf, message: m, "stride", repeated: false, default: 1)
+        let pad = CaffeSpatial.pair(pf, message: m, "pad", repeated: false, default: 0)
+        guard let kernel, let stride, let pad else { return nil }
+        if global && (stride != (1, 1) || pad != (0, 0)) {
+            pf.problem(["stride", "pad", "stride_h", "pad_h"].first(where: pf.has),
+                       "global_pooling: true takes only stride 1 and pad 0 in Caffe; remove them")
+            return nil
+        }
+        guard kernel.0 > 0 && kernel.1 > 0 else {
+            pf.problem(kernelField, "kernel sizes must be positive")
+            return nil
+        }
+        var p = PoolingParams(method: method, kernelH: kernel.0, kernelW: kernel.1)
+        (p.strideH, p.strideW) = stride
+        (p.padH, p.padW) = pad
+        p.globalPooling = global
+        return p
+    }
+
+    public func write(caffe w: inout CaffeMessageWriter) {
+        w.message("pooling_param") { c in
+            c.identifier("pool", method.rawValue)
+            if globalPooling {
+                c.bool("global_pooling", true)
+            } else {
+                CaffeSpatial.write(&c, "kernel_size", (kernelH, kernelW), unless: nil)
+            }
+            CaffeSpatial.write(&c, "stride", (strideH, strideW), unless: 1)
+            CaffeSpatial.write(&c, "pad", (padH, padW), unless: 0)
+        }
+    }
+
+    public func source(_ layer: LayerSpec, name: [String]) -> LayerSource {
+        let i: (Int) -> String = { SwiftLiteral.int($0) }
+        let methodText = method == .max ? ".max" : ".average"
+        let named = name.isEmpty ? ["\"\""] : name
+        if globalPooling && (kernelH, kernelW, strideH, strideW, padH, padW) == (1, 1, 1, 1, 0, 0) {
+            return LayerSource(head: "Pooling.global", arguments: named + [methodText])
+        }
+        var args = named + [methodText]
+        if kernelH == kernelW && strideH == strideW && padH == padW {
+            args.append("kernel: \(i(kernelH))")
+            if strideH != 1 { args.append("stride: \(i(strideH))") }
+            if padH != 0 { args.append("pad: \(i(padH))") }
+        } else {
+            args.append("kernel: (\(i(kernelH)), \(i(kernelW)))")
+            if (strideH, strideW) != (1, 1) { args.append("stride: (\(i(strideH)), \(i(strideW)))") }
+            if (padH, padW) != (0, 0) { args.append("pad: (\(i(padH)), \(i(padW)))") }
+        }
+        var code = LayerSource(head: "Pooling", arguments: args)
+        if globalPooling { code.modifiers.append(".globalPooling()") }
+        return code
+    }
 }

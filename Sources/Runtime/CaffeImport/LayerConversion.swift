@@ -1,42 +1,5 @@
 import NetDSL
 
-/// The per-kind settings that Caffe's `layer { }` and legacy V1 `layers { }` messages share,
-/// so one converter serves both.
-protocol CaffeLayerMessage {
-    var transformParam: Caffe_TransformationParameter { get }
-    var lossParam: Caffe_LossParameter { get }
-    var accuracyParam: Caffe_AccuracyParameter { get }
-    var concatParam: Caffe_ConcatParameter { get }
-    var convolutionParam: Caffe_ConvolutionParameter { get }
-    var dataParam: Caffe_DataParameter { get }
-    var dropoutParam: Caffe_DropoutParameter { get }
-    var eltwiseParam: Caffe_EltwiseParameter { get }
-    var innerProductParam: Caffe_InnerProductParameter { get }
-    var lrnParam: Caffe_LRNParameter { get }
-    var poolingParam: Caffe_PoolingParameter { get }
-    var reluParam: Caffe_ReLUParameter { get }
-    var sigmoidParam: Caffe_SigmoidParameter { get }
-    var softmaxParam: Caffe_SoftmaxParameter { get }
-    var tanhParam: Caffe_TanHParameter { get }
-    /// Settings only the current format has (nil in V1, whose schema lacks the field).
-    var flattenSettings: Caffe_FlattenParameter? { get }
-    var inputSettings: Caffe_InputParameter? { get }
-    /// Whether this is a V1 layer, whose data_param may carry the transformation settings.
-    var isV1: Bool { get }
-}
-
-extension Caffe_LayerParameter: CaffeLayerMessage {
-    var flattenSettings: Caffe_FlattenParameter? { flattenParam }
-    var inputSettings: Caffe_InputParameter? { inputParam }
-    var isV1: Bool { false }
-}
-
-extension Caffe_V1LayerParameter: CaffeLayerMessage {
-    var flattenSettings: Caffe_FlattenParameter? { nil }
-    var inputSettings: Caffe_InputParameter? { nil }
-    var isV1: Bool { true }
-}
-
 /// One Caffe layer message -> one `LayerSpec` with explicit bottoms and tops as Caffe states
 /// them. Problems go to the session; nil when the layer cannot be converted.
 enum LayerConversion {
@@ -63,7 +26,7 @@ enum LayerConversion {
         }
         return common(typeName: p.type, typeNode: f.node("type"), name: p.name, bottoms: p.bottom, tops: p.top,
                       include: p.include, exclude: p.exclude, lossWeights: p.lossWeight, params: params,
-                      message: p, f)
+                      isV1: false, f)
     }
 
     /// A legacy `layers { type: CONVOLUTION blobs_lr: 1 ... }`, upgraded as Caffe's
@@ -88,12 +51,12 @@ enum LayerConversion {
         }
         return common(typeName: p.hasType ? typeName : "", typeNode: f.node("type"), name: p.name,
                       bottoms: p.bottom, tops: p.top, include: p.include, exclude: p.exclude,
-                      lossWeights: p.lossWeight, params: params, message: p, f)
+                      lossWeights: p.lossWeight, params: params, isV1: true, f)
     }
 
     private static func common(typeName: String, typeNode: PrototxtNode?, name: String, bottoms: [String],
                                tops: [String], include: [Caffe_NetStateRule], exclude: [Caffe_NetStateRule],
-                               lossWeights: [Float], params: [ParamSpec], message: CaffeLayerMessage,
+                               lossWeights: [Float], params: [ParamSpec], isV1: Bool,
                                _ f: MessageFields) -> LayerSpec? {
         let bottomNodes = f.all("bottom"), topNodes = f.all("top")
         guard !typeName.isEmpty else {
@@ -101,8 +64,9 @@ enum LayerConversion {
             f.markAllRead()
             return nil
         }
-        guard let kind = LayerKindConversion.kind(typeName: typeName, typeNode: typeNode, message: message,
-                                                  tops: tops.count, f) else { return nil }
+        guard let kind = Self.kind(typeName: typeName, typeNode: typeNode, isV1: isV1, tops: tops.count, f) else {
+            return nil
+        }
         if name.isEmpty { f.problem(nil, "has no name; add one, e.g. name: \"\(typeName.lowercased())1\"") }
         if !kind.isSource && bottoms.isEmpty {
             f.problem(nil, "has no bottom; Caffe's \(typeName) layer reads at least one blob, so name it with bottom: \"...\"")
@@ -111,7 +75,7 @@ enum LayerConversion {
             f.problem(node, "a \(typeName) layer reads no blobs; remove its bottom")
         }
         // Caffe names a loss layer's missing top itself; every other layer must name its tops.
-        if case .softmaxWithLoss = kind {} else if topNodes.isEmpty {
+        if kind.defaultLossWeight == 0 && topNodes.isEmpty {
             f.problem(nil, "has no top; name the blob it writes with top: \"...\"")
         }
         let phase = phaseRule(include: include, exclude: exclude, f)
@@ -127,6 +91,24 @@ enum LayerConversion {
         return LayerSpec(name: name, kind: kind, bottoms: bottoms, tops: tops, phase: phase ?? nil,
                          params: params, lossWeight: lossWeight,
                          location: SourceLocation(fileID: f.session.file, line: f.line))
+    }
+
+    /// The kind whose declaration has Caffe's `typeName`, its settings read by the declaration.
+    private static func kind(typeName: String, typeNode: PrototxtNode?, isV1: Bool, tops: Int,
+                             _ f: MessageFields) -> LayerKind? {
+        guard let declaration = LayerKind.declaration(typeName: typeName) else {
+            let list = LayerKind.declarations.map { $0.typeName }.filter { $0 != "Split" }.joined(separator: ", ")
+            f.problem(typeNode, "layer type '\(typeName)' is not supported by Crema (it has \(list)); replace or remove the layer")
+            f.markAllRead()
+            return nil
+        }
+        guard let settings = declaration.read(caffe: PrototxtFields(fields: f, isV1: isV1, topCount: tops)) else {
+            // The declaration has said what is wrong; the fields it did not get to would only
+            // repeat that as "not supported" (one problem, one message).
+            f.markAllRead()
+            return nil
+        }
+        return settings.kind
     }
 
     /// Caffe's include/exclude rules as Crema's one phase per layer (nil: both). Rules that

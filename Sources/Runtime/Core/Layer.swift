@@ -16,6 +16,10 @@ public protocol Layer: AnyObject {
     /// Sizes `tops` from `bottoms`; a shape that cannot fit throws a `LayerError`.
     func reshape(bottoms: [Tensor], tops: [Tensor]) throws
     func forward(bottoms: [Tensor], tops: [Tensor]) throws
+    /// Whether backward writes every value of each input gradient it sends (rather than leaving
+    /// it to a shared buffer), so the compiler may let gradient storage be reused; `inputs` is
+    /// the number of inputs the layer reads.
+    func overwritesInputGradients(inputs: Int) -> Bool
     /// `propagateDown[i]` says whether bottom `i` needs its gradient.
     func backward(tops: [Tensor], propagateDown: [Bool], bottoms: [Tensor])
 }

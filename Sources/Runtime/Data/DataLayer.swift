@@ -10,6 +10,8 @@ import NetDSL
 /// from `(seed, b)`, so the sequence does not depend on thread timing and `seek(toBatch:)` can
 /// resume it exactly from a snapshot.
 public final class DataLayer: Layer {
+    /// A source: nothing to send back.
+    public func overwritesInputGradients(inputs: Int) -> Bool { false }
     public let spec: LayerSpec
     public let params: DataParams
     public let phase: Phase

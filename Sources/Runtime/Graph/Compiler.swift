@@ -83,7 +83,7 @@ public enum Compiler {
         if phase == .train && shareGradients {
             shareGradientStorage(bottoms: bottoms, tops: tops, propagateDown: propagateDown,
                                  runsBackward: runsBackward,
-                                 overwrites: layers.indices.map { overwritesInputGradients(layers[$0].spec, inputs: bottoms[$0].count) },
+                                 overwrites: layers.indices.map { layers[$0].overwritesInputGradients(inputs: bottoms[$0].count) },
                                  losses: outputs.filter { $0.lossWeight != 0 }.map(\.tensor))
         }
         return Graph(name: resolved.name, phase: phase, layers: layers, bottoms: bottoms, tops: tops,
@@ -157,31 +157,11 @@ public enum Compiler {
         }
     }
 
-    /// Whether the layer's backward writes every value of each input gradient it propagates
-    /// to. Exhaustive, so a new kind has to decide; Flatten and a one-input Concat write
-    /// nothing (their output shares their input's gradient), and Accuracy has no backward.
-    static func overwritesInputGradients(_ spec: LayerSpec, inputs: Int) -> Bool {
-        switch spec.kind {
-        case .convolution, .innerProduct, .relu, .pooling, .lrn, .dropout, .softmax, .softmaxWithLoss,
-             .eltwise, .sigmoid, .tanh, .split:
-            return true
-        case .concat:
-            return inputs > 1
-        case .data, .input, .accuracy, .flatten:
-            return false
-        }
-    }
-
     /// For each layer, whether its outputs will carry gradients (it learns, or its inputs do).
     private static func gradientNeeds(_ specs: [LayerSpec]) -> [String: Bool] {
         var needs: [String: Bool] = [:]
         for spec in specs {
-            let learns: Bool
-            switch spec.kind {
-            case .convolution, .innerProduct:
-                learns = spec.params.isEmpty || spec.params.contains { $0.lrMult != 0 }
-            default: learns = false
-            }
+            let learns = spec.learns
             let fromInputs = spec.bottoms.contains { needs[$0] ?? false }
             for top in spec.tops { needs[top] = learns || fromInputs || (needs[top] ?? false) }
         }
@@ -215,7 +195,7 @@ public enum Compiler {
                 let top = "\(name)_\(specs[w].name)_\(j)_split"
                 splitTops.append(top)
                 result[r.layer].bottoms[r.slot] = top
-                if result[r.layer].tops.contains(name) && specs[r.layer].kind.runsInPlace {
+                if result[r.layer].tops.contains(name) && specs[r.layer].kind.mayRunInPlace {
                     if let t = result[r.layer].tops.firstIndex(of: name) { result[r.layer].tops[t] = top }
                 }
             }

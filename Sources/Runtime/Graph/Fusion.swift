@@ -27,6 +27,7 @@ extension Compiler {
 /// A ReLU whose forward pass the convolution before it makes (see `Compiler.fuseActivations`);
 /// its backward pass is the ReLU's own.
 final class FusedReLULayer: Layer {
+    func overwritesInputGradients(inputs: Int) -> Bool { true }
     let relu: ReLULayer
     /// The layer whose forward pass does this one's.
     let producer: String

@@ -7,6 +7,8 @@ import NetDSL
 /// Inputs are [scores (N, C, ...), labels (N, ...)]; the output is a scalar, with an optional
 /// second output of per-class accuracy (C values). No backward.
 final class AccuracyLayer: Layer {
+    /// Accuracy has no backward.
+    func overwritesInputGradients(inputs: Int) -> Bool { false }
     let spec: LayerSpec
     let params: AccuracyParams
     private var outer = 0

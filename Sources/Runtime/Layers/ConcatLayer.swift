@@ -3,6 +3,8 @@ import NetDSL
 /// Caffe's Concat: joins any number of inputs along `axis`; every other axis must agree.
 /// Backward hands each input its slice of the gradient.
 final class ConcatLayer: Layer {
+    /// One input shares the output's gradient; several are each written in full.
+    func overwritesInputGradients(inputs: Int) -> Bool { inputs > 1 }
     let spec: LayerSpec
     let axis: Int
     /// Product of the axes before the concat axis, and of those after it.

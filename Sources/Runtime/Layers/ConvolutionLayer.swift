@@ -10,6 +10,7 @@ import NetDSL
 /// several images side by side and makes one product for all of them, which gives OpenBLAS
 /// wider matrices than 50 x 64 x 500 (a few percent faster for LeNet's conv2 here).
 final class ConvolutionLayer: Layer {
+    func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
     let params: ConvolutionParams
     private(set) var parameters: [Tensor] = []

@@ -7,6 +7,7 @@ import NetDSL
 /// then replaces the running maximum only when strictly greater. The gradient goes to the
 /// winner only. PROD's gradient is the product of the other inputs, so zeros are fine.
 final class EltwiseLayer: Layer {
+    func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
     let params: EltwiseParams
     private var coefficients: [Float] = []

@@ -3,6 +3,8 @@ import NetDSL
 /// Caffe's Flatten: folds axes `axis...endAxis` into one. The output is a view of the input
 /// (shared values and gradients), so forward and backward have nothing to do.
 final class FlattenLayer: Layer {
+    /// Its output shares its input's gradient, so backward writes nothing.
+    func overwritesInputGradients(inputs: Int) -> Bool { false }
     let spec: LayerSpec
     let params: FlattenParams
 

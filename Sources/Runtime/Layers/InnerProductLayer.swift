@@ -3,6 +3,7 @@ import NetDSL
 /// Caffe's InnerProduct: the input is a matrix of `M` rows (the axes before `axis`) by `K`
 /// columns (the rest), and `top = bottom * W^T + bias` with weights `numOutput x K`.
 final class InnerProductLayer: Layer {
+    func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
     let params: InnerProductParams
     private(set) var parameters: [Tensor] = []

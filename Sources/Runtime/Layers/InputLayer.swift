@@ -2,6 +2,8 @@ import NetDSL
 
 /// Blobs of fixed shape that the caller fills (deploy nets, `experiments time` without data).
 final class InputLayer: Layer {
+    /// A source: nothing to send back.
+    func overwritesInputGradients(inputs: Int) -> Bool { false }
     let spec: LayerSpec
     let params: InputParams
 

@@ -9,6 +9,7 @@ import NetDSL
 /// ulp or so, where beta is 0.75 and square roots stand in for `pow`. The loops are the
 /// vectorised crema_lrn_forward / crema_lrn_backward, over images and ranges of positions.
 final class LRNLayer: Layer {
+    func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
     let params: LRNParams
 

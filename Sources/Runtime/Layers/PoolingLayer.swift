@@ -11,6 +11,7 @@ import NetDSL
 /// pays for them. AVE divides by the window clipped to the
 /// padded input, so padding counts as zeros but the overhang of the last window does not.
 final class PoolingLayer: Layer {
+    func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
     let params: PoolingParams
 

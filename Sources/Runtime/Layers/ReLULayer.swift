@@ -2,6 +2,7 @@ import NetDSL
 
 /// Caffe's ReLU: top = max(x, 0) + negativeSlope * min(x, 0). Usually runs in place.
 final class ReLULayer: Layer {
+    func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
     let negativeSlope: Float
     /// Only for in-place use with a negative slope, where the output no longer shows which

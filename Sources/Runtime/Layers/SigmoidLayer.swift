@@ -4,6 +4,7 @@ import NetDSL
 /// Caffe's Sigmoid, computed as 0.5 * tanh(0.5 x) + 0.5 (stable for large |x|). Backward reads
 /// only the output, so it also works in place.
 final class SigmoidLayer: Layer {
+    func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
 
     init(spec: LayerSpec) { self.spec = spec }

@@ -4,6 +4,7 @@ import NetDSL
 /// Caffe's Softmax over one axis of an outer x channels x inner layout, made stable by
 /// subtracting each column's maximum. Works in place.
 final class SoftmaxLayer: Layer {
+    func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
     let axis: Int
     /// Sizes of the axes before, at and after the softmax axis, set by `reshape`.

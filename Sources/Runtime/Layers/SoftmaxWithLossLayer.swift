@@ -7,6 +7,7 @@ import NetDSL
 /// Inputs are [scores (N, C, ...), labels (N, ...)] with labels stored as Floats; the output is
 /// the scalar loss. The loss weight arrives as the output's gradient, so backward scales by it.
 final class SoftmaxWithLossLayer: Layer {
+    func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
     let params: SoftmaxWithLossParams
     /// The softmax of the scores, kept for backward (and shared with an optional second output).

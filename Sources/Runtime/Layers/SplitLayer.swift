@@ -4,6 +4,7 @@ import NetDSL
 /// back: every output reads the input's values, each keeps its own gradient, and backward sums
 /// them into the input's.
 final class SplitLayer: Layer {
+    func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
 
     init(spec: LayerSpec) { self.spec = spec }

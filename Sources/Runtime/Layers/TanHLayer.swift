@@ -3,6 +3,7 @@ import NetDSL
 
 /// Caffe's TanH. Backward reads only the output, so it also works in place.
 final class TanHLayer: Layer {
+    func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
 
     init(spec: LayerSpec) { self.spec = spec }

@@ -11,6 +11,7 @@ import NetDSL
 /// A large batch runs in chunks of images, so the blocked copies of inputs and outputs stay
 /// small (they would otherwise add a few hundred MB at batch 256) and in cache.
 final class OneDNNConvolutionLayer: Layer {
+    func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
     let params: ConvolutionParams
     let precision: OneDNNPrecision

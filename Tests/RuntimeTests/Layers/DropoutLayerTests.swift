@@ -10,6 +10,7 @@ private final class RewoundDropout: Layer {
     let inner: DropoutLayer
     let start: RandomGenerator
     var spec: LayerSpec { inner.spec }
+    func overwritesInputGradients(inputs: Int) -> Bool { true }
 
     init(_ inner: DropoutLayer) {
         self.inner = inner
