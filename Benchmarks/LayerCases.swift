@@ -24,7 +24,8 @@ struct LayerCase {
         let input = LayerSpec(name: "input", kind: .input(InputParams(shapes: shapes)), tops: inputs)
         let layer = LayerSpec(name: name, kind: kind, bottoms: inputs, tops: inPlace ? ["x"] : ["y"])
         let graph = try Compiler.compile(NetSpec(name: "bench-\(name)", layers: [input, layer]), for: .train,
-                                         store: ParameterStore(seed: seed), seed: seed)
+                                         store: ParameterStore(seed: seed), seed: seed,
+                                         options: try CompileOptions.reading(environment: ProcessInfo.processInfo.environment))
         let index = graph.layers.count - 1
         let io = graph.io(ofLayer: index)
         return (graph, graph.layers[index], io.bottoms, io.tops)

@@ -99,7 +99,8 @@ struct NetBenchmark {
             throw BenchmarkError("\(recipe) has no \(phase) data layer to replace with generated inputs")
         }
         spec.layers[index].kind = .input(InputParams(shapes: [[batch] + imageShape, [batch]]))
-        let graph = try Compiler.compile(spec, for: phase, store: store, seed: 7)
+        let graph = try Compiler.compile(spec, for: phase, store: store, seed: 7,
+                                         options: try CompileOptions.reading(environment: ProcessInfo.processInfo.environment))
         var random = RandomGenerator(seed: 20_261_126)
         guard let data = graph.blobs[spec.layers[index].tops.first ?? "data"] else {
             throw BenchmarkError("\(recipe)'s \(phase) net has no data blob")

@@ -54,7 +54,7 @@ struct ClassifyCommand: ParsableCommand {
         let views = oversample ? 10 : 1
 
         let (spec, probabilityBlob) = try Self.deployNet(net, data: dataIndex, shape: [views, channels, outH, outW])
-        let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 1))
+        let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 1), options: try compileOptions())
         let report = try Weights.load(URL(fileURLWithPath: weights), into: graph)
         graph.parametersFixed = true
         if !report.initialised.isEmpty {

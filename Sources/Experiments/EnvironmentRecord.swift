@@ -26,7 +26,7 @@ struct EnvironmentRecord: Codable {
     /// The threads the kernels run on (libgomp's team shared with oneDNN and OpenBLAS).
     var threadPool: String? = nil
 
-    static func current(seed: Int64? = nil) -> EnvironmentRecord {
+    static func current(seed: Int64? = nil, compile: CompileOptions) -> EnvironmentRecord {
         let info = ProcessInfo.processInfo
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
@@ -41,7 +41,7 @@ struct EnvironmentRecord: Codable {
             host: info.hostName, os: info.operatingSystemVersionString,
             openblasCoretype: BLAS.chosenCoreType ?? info.environment["OPENBLAS_CORETYPE"],
             coretypeChosenByCrema: BLAS.chosenCoreType != nil,
-            convolutionEngine: ConvolutionEngine.summary, blasLibrary: BLAS.libraryPath,
+            convolutionEngine: ConvolutionEngine.summary(compile), blasLibrary: BLAS.libraryPath,
             threadPool: Parallel.poolDescription)
     }
 

@@ -103,7 +103,7 @@ struct ExportCommand: ParsableCommand {
 
     /// The deploy net with the snapshot's weights as a serialized ONNX model.
     private func onnxBytes(_ spec: NetSpec, snapshot: URL) throws -> Foundation.Data {
-        let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 1))
+        let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 1), options: try compileOptions())
         let report = try Weights.load(snapshot, into: graph)
         if !report.initialised.isEmpty {
             throw CLIError("\(snapshot.path) has no weights for \(report.initialised.joined(separator: ", "))")

@@ -31,7 +31,7 @@ struct TestCommand: ParsableCommand {
         try DataPreparation.prepareMissing(for: net) { log($0, "prepare.swift:1") }
         let count = batches ?? plan.testIterations
         guard count > 0 else { throw CLIError("nothing to test: --batches (or solver.test_iter) must be at least 1") }
-        let graph = try Compiler.compile(net, for: .test, store: ParameterStore(seed: 1))
+        let graph = try Compiler.compile(net, for: .test, store: ParameterStore(seed: 1), options: try compileOptions())
         let report = try Weights.load(URL(fileURLWithPath: weights), into: graph)
         graph.parametersFixed = true
         if !report.initialised.isEmpty {

@@ -49,7 +49,8 @@ struct TimeCommand: ParsableCommand {
         }
 
         let store = ParameterStore(seed: UInt64(max(plan.seed, 0)))
-        let graph = try Compiler.compile(net, for: phase, store: store)
+        let compile = try compileOptions()
+        let graph = try Compiler.compile(net, for: phase, store: store, options: compile)
         if synthetic != nil { Self.fillGeneratedInputs(graph) }
         // Inference, as classify and test run it: weights converted for the kernels once. The
         // train phase converts them every pass, as training must after each solver step.
@@ -58,7 +59,7 @@ struct TimeCommand: ParsableCommand {
         let solver = step ? try Solver(plan: plan, parameters: store.parameters) : nil
         let batchSize = graph.blobs["data"]?.num ?? 1
         log("Timing \(name), \(phase) phase\(step ? " with solver updates (\(plan.type.rawValue))" : ""), batch \(batchSize), \(Parallel.threads) threads", "caffe.cpp:352")
-        log("Threads: \(Parallel.poolDescription); convolutions: \(ConvolutionEngine.summary)"
+        log("Threads: \(Parallel.poolDescription); convolutions: \(ConvolutionEngine.summary(compile))"
             + (graph.parametersFixed ? "; weights converted once (inference)" : ""), "experiments.swift:6")
         log("Performing Forward", "caffe.cpp:371")
         solver?.zeroGradients()
@@ -165,7 +166,7 @@ struct TimeCommand: ParsableCommand {
                 medianUpdateMs: step ? median(updateTotals) : nil,
                 losses: losses, lossesFinite: losses.allSatisfy(\.isFinite),
                 layers: layerTimes, peakRssBytes: peak, blasCore: BLAS.coreName,
-                environment: EnvironmentRecord.current(seed: plan.seed),
+                environment: EnvironmentRecord.current(seed: plan.seed, compile: compile),
                 command: CommandLine.arguments, date: ISO8601DateFormatter().string(from: Date()))
             try record.write(to: URL(fileURLWithPath: json))
         }

@@ -44,6 +44,7 @@ struct TrainCommand: ParsableCommand {
         }
         if plan.seed < 0 { plan.seed = Int64(UInt32.random(in: 0...UInt32.max)) }
         configureThreads(threads)
+        let compile = try compileOptions()
 
         let folder = try RunFolder(results: URL(fileURLWithPath: results), recipe: name,
                                    label: RunFolder.label(for: options.settings))
@@ -54,7 +55,7 @@ struct TrainCommand: ParsableCommand {
                                        weights: weights,
                                        solverFile: options.solver.map { URL(fileURLWithPath: $0).standardizedFileURL.path }),
                              to: "recipe.json")
-        try folder.writeJSON(EnvironmentRecord.current(seed: plan.seed), to: "environment.json")
+        try folder.writeJSON(EnvironmentRecord.current(seed: plan.seed, compile: compile), to: "environment.json")
         folder.markLatest()
         recorder.log("Run folder: \(folder.url.path)", source: "experiments.swift:1")
 
@@ -68,7 +69,7 @@ struct TrainCommand: ParsableCommand {
         do {
             try DataPreparation.prepareMissing(for: net) { recorder.log($0, source: "prepare.swift:1") }
             let trainer = try Trainer(spec: net, plan: plan, seed: UInt64(bitPattern: plan.seed),
-                                      recipeName: name, observer: recorder)
+                                      recipeName: name, options: compile, observer: recorder)
             if let snapshot, let resume {
                 try snapshot.restore(into: trainer)
                 recorder.log("Resuming from \(resume) at iteration \(trainer.iteration)", source: "solver.cpp:464")
@@ -100,13 +101,6 @@ struct TrainCommand: ParsableCommand {
             recorder.log("Finished \(s.iterations) iterations in \(RunRecorder.duration(s.seconds)) (\(String(format: "%.0f", s.imagesPerSecond)) images/s); \(tests.joined(separator: ", ")). Run folder: \(folder.url.path)", source: "experiments.swift:3")
         }
     }
-}
-
-/// Sets the kernel and BLAS thread counts.
-func configureThreads(_ threads: Int?) {
-    let n = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
-    Parallel.threads = n
-    BLAS.threads = n
 }
 
 enum RunStatus: String, Codable { case finished, stopped, failed }

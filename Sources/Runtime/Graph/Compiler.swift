@@ -5,13 +5,9 @@ public enum Compiler {
     /// Filters by phase, names every input and output, inserts splits where one blob feeds
     /// several layers that send gradients back, builds the kernels, and infers every shape.
     /// Parameters come from `store`, so compiling TRAIN and TEST with one store shares them.
-    /// `fuseLayers` lets a convolution apply the ReLU after it (see `fuseActivations`); the
-    /// results are the same either way. `shareGradients`: let blob gradients whose backward
-    /// lifetimes do not overlap share storage (TRAIN only; see `shareGradientStorage`). Off
-    /// keeps every blob's gradient readable after backward.
+    /// `options` choose the convolution engine and precision, fusion and gradient sharing.
     public static func compile(_ spec: NetSpec, for phase: Phase, store: ParameterStore,
-                               seed: UInt64 = 1701, fuseLayers: Bool = true,
-                               shareGradients: Bool = true) throws -> Graph {
+                               seed: UInt64 = 1701, options: CompileOptions = CompileOptions()) throws -> Graph {
         let resolved = try spec.resolved(for: phase)
         var random = RandomGenerator(seed: seed)
         // Only TRAIN graphs run backward, so only they need splits.
@@ -25,7 +21,7 @@ public enum Compiler {
         var current: [String: Tensor] = [:]
 
         for spec in specs {
-            let layer = try LayerFactory.make(spec, phase: phase, random: &random)
+            let layer = try LayerFactory.make(spec, phase: phase, options: options, random: &random)
             let ins = try spec.bottoms.map { name in
                 guard let t = current[name] else { throw LayerError(spec, "reads blob '\(name)', which no earlier layer produces") }
                 return t
@@ -47,7 +43,7 @@ public enum Compiler {
             tops.append(outs)
         }
 
-        if fuseLayers { try fuseActivations(layers: &layers, bottoms: bottoms, tops: tops) }
+        if options.fuseLayers { try fuseActivations(layers: &layers, bottoms: bottoms, tops: tops) }
 
         // Which layers send gradients back, and to which inputs: a blob needs a gradient when a
         // layer with learnable parameters (or one fed by such a blob) produced it.
@@ -80,7 +76,7 @@ public enum Compiler {
             }
         }
 
-        if phase == .train && shareGradients {
+        if phase == .train && options.shareGradients {
             shareGradientStorage(bottoms: bottoms, tops: tops, propagateDown: propagateDown,
                                  runsBackward: runsBackward,
                                  overwrites: layers.indices.map { layers[$0].overwritesInputGradients(inputs: bottoms[$0].count) },

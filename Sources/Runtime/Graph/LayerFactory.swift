@@ -3,11 +3,11 @@ import NetDSL
 /// Builds the kernel for a layer spec. The switch is exhaustive: a layer kind without a kernel
 /// does not compile.
 enum LayerFactory {
-    static func make(_ spec: LayerSpec, phase: Phase, random: inout RandomGenerator) throws -> Layer {
+    static func make(_ spec: LayerSpec, phase: Phase, options: CompileOptions, random: inout RandomGenerator) throws -> Layer {
         switch spec.kind {
         case .data(let p): return try DataLayer(spec: spec, params: p, phase: phase, seed: random.next())
         case .input(let p): return InputLayer(spec: spec, params: p)
-        case .convolution(let p): return try ConvolutionEngine.makeLayer(spec: spec, params: p)
+        case .convolution(let p): return try ConvolutionEngine.makeLayer(spec: spec, params: p, options: options)
         case .innerProduct(let p): return InnerProductLayer(spec: spec, params: p)
         case .relu(let p): return ReLULayer(spec: spec, params: p)
         case .pooling(let p): return PoolingLayer(spec: spec, params: p)

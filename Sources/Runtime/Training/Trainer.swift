@@ -26,8 +26,9 @@ public final class Trainer {
     private var best: [String: TrainingSummary.BestValue] = [:]
     private var lastTest: [String: Double] = [:]
 
+    /// `options` choose what the compiler builds for both nets (engine, precision).
     public init(spec: NetSpec, plan: SolverPlan, seed: UInt64, recipeName: String = "",
-                observer: TrainingObserver?) throws {
+                options: CompileOptions = CompileOptions(), observer: TrainingObserver?) throws {
         self.spec = spec
         self.plan = plan
         self.seed = seed
@@ -37,10 +38,10 @@ public final class Trainer {
         store = ParameterStore(seed: seed)
         observer?.log("Initializing solver from parameters:\n\(plan.caffeText)", source: "solver.cpp:45")
         observer?.log("Creating training net from recipe \(spec.name)", source: "solver.cpp:102")
-        trainGraph = try Compiler.compile(spec, for: .train, store: store, seed: seed &+ 1)
+        trainGraph = try Compiler.compile(spec, for: .train, store: store, seed: seed &+ 1, options: options)
         if plan.testIterations > 0, spec.layers(in: .test).contains(where: { $0.kind.isSource }) {
             observer?.log("Creating test net (#0) specified by recipe \(spec.name)", source: "solver.cpp:190")
-            testGraph = try Compiler.compile(spec, for: .test, store: store, seed: seed &+ 2)
+            testGraph = try Compiler.compile(spec, for: .test, store: store, seed: seed &+ 2, options: options)
             // Solver steps happen between test passes, never during one (`test()` says so).
             testGraph?.parametersFixed = true
         } else {

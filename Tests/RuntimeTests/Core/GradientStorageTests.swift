@@ -49,7 +49,7 @@ import Testing
 
     private static func gradients(_ net: NetSpec, shareGradients: Bool) throws -> Run {
         let store = ParameterStore(seed: 5)
-        let graph = try Compiler.compile(net, for: .train, store: store, shareGradients: shareGradients)
+        let graph = try Compiler.compile(net, for: .train, store: store, options: CompileOptions(shareGradients: shareGradients))
         let data = try #require(graph.blobs["data"]), label = try #require(graph.blobs["label"])
         var rng = RandomGenerator(seed: 9)
         for i in 0..<data.count { data.data[i] = rng.uniform(-1, 1) }

@@ -33,7 +33,7 @@ import Testing
     }
 
     private static func run(_ spec: NetSpec, fuse: Bool) throws -> (graph: Graph, loss: Float, grads: [[Float]], dx: [Float]) {
-        let graph = try Compiler.compile(spec, for: .train, store: ParameterStore(seed: 5), fuseLayers: fuse)
+        let graph = try Compiler.compile(spec, for: .train, store: ParameterStore(seed: 5), options: CompileOptions(fuseLayers: fuse))
         let data = try #require(graph.blobs["data"]), label = try #require(graph.blobs["label"])
         var rng = RandomGenerator(seed: 9)
         for i in 0..<data.count { data.data[i] = rng.uniform(-1, 1) }

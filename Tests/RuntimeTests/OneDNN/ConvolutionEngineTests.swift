@@ -7,31 +7,39 @@ import Testing
     private var params: ConvolutionParams { OneDNNCase([1, 4, 6, 6], outputs: 2, kernel: (3, 3)).params }
 
     @Test func automaticChoiceFollowsTheLibrary() throws {
-        let loads = try ConvolutionEngine.choice(requested: nil, environment: [:], oneDNNLoads: true)
+        let loads = ConvolutionEngine.choice(.auto, oneDNNLoads: true)
         #expect(loads.engine == .onednn && !loads.required)
-        let missing = try ConvolutionEngine.choice(requested: nil, environment: ["CREMA_CONV_ENGINE": "auto"], oneDNNLoads: false)
+        let missing = ConvolutionEngine.choice(.auto, oneDNNLoads: false)
         #expect(missing.engine == .im2col && !missing.required)
     }
 
-    @Test func environmentAndProgramSettingsDemandAnEngine() throws {
-        let env = try ConvolutionEngine.choice(requested: nil, environment: ["CREMA_CONV_ENGINE": "IM2COL"], oneDNNLoads: true)
-        #expect(env.engine == .im2col && env.required)
-        let forced = try ConvolutionEngine.choice(requested: nil, environment: ["CREMA_CONV_ENGINE": "onednn"], oneDNNLoads: false)
-        #expect(forced.engine == .onednn && forced.required)
-        // The program's setting wins over the environment.
-        let program = try ConvolutionEngine.choice(requested: .im2col, environment: ["CREMA_CONV_ENGINE": "onednn"],
-                                                   oneDNNLoads: true)
-        #expect(program.engine == .im2col)
-        #expect(throws: OneDNNError.self) {
-            try ConvolutionEngine.choice(requested: nil, environment: ["CREMA_CONV_ENGINE": "mkl"], oneDNNLoads: true)
-        }
+    @Test func aNamedEngineIsDemanded() throws {
+        #expect(ConvolutionEngine.choice(.im2col, oneDNNLoads: true) == (.im2col, true))
+        #expect(ConvolutionEngine.choice(.onednn, oneDNNLoads: false) == (.onednn, true))
     }
 
-    @Test func precisionSetting() throws {
-        #expect(try ConvolutionEngine.precision(requested: nil, environment: [:]) == .f32)
-        #expect(try ConvolutionEngine.precision(requested: nil, environment: ["CREMA_PRECISION": "BF16"]) == .bf16)
-        #expect(try ConvolutionEngine.precision(requested: .f32, environment: ["CREMA_PRECISION": "bf16"]) == .f32)
-        #expect(throws: OneDNNError.self) { try ConvolutionEngine.precision(requested: nil, environment: ["CREMA_PRECISION": "fp8"]) }
+    @Test func theEnvironmentIsReadIntoOptions() throws {
+        #expect(try CompileOptions.reading(environment: [:]) == CompileOptions())
+        #expect(try CompileOptions.reading(environment: ["CREMA_CONV_ENGINE": "IM2COL"]).convolutionEngine == .im2col)
+        #expect(try CompileOptions.reading(environment: ["CREMA_CONV_ENGINE": "auto"]).convolutionEngine == .auto)
+        #expect(try CompileOptions.reading(environment: ["CREMA_PRECISION": "BF16"]).precision == .bf16)
+        #expect(throws: OneDNNError.self) { try CompileOptions.reading(environment: ["CREMA_CONV_ENGINE": "mkl"]) }
+        #expect(throws: OneDNNError.self) { try CompileOptions.reading(environment: ["CREMA_PRECISION": "fp8"]) }
+    }
+
+    @Test func theCompilerBuildsTheEngineItIsGiven() throws {
+        let net = NetSpec(name: "one", layers: [
+            LayerSpec(name: "in", kind: .input(InputParams(shapes: [[1, 4, 6, 6]])), tops: ["x"]),
+            LayerSpec(name: "conv", kind: .convolution(params), bottoms: ["x"], tops: ["y"]),
+        ])
+        let im2col = try Compiler.compile(net, for: .test, store: ParameterStore(seed: 1),
+                                          options: CompileOptions(convolutionEngine: .im2col))
+        #expect(im2col.layers[1] is ConvolutionLayer)
+        if case .success = OneDNNLibrary.loaded {
+            let onednn = try Compiler.compile(net, for: .test, store: ParameterStore(seed: 1),
+                                              options: CompileOptions(convolutionEngine: .onednn))
+            #expect(onednn.layers[1] is OneDNNConvolutionLayer)
+        }
     }
 
     @Test func missingLibraryFallsBackUnlessDemanded() throws {
