@@ -18,6 +18,19 @@ public enum LayerKind: Equatable, Sendable {
     case flatten(FlattenParams)
     case sigmoid
     case tanh
+    case elu(ELUParams)
+    case absVal
+    case bnll
+    case power(PowerParams)
+    case exp(ExpParams)
+    case log(LogParams)
+    case threshold(ThresholdParams)
+    case clip(ClipParams)
+    case swish(SwishParams)
+    case prelu(PReLUParams)
+    case batchNorm(BatchNormParams)
+    case scale(ScaleParams)
+    case bias(BiasParams)
     /// One blob copied to several readers, each with its own gradient. The compiler inserts it
     /// where a blob branches; recipes do not write it.
     case split
@@ -41,6 +54,19 @@ public enum LayerKind: Equatable, Sendable {
         case .flatten(let p): p
         case .sigmoid: SigmoidParams()
         case .tanh: TanHParams()
+        case .elu(let p): p
+        case .absVal: AbsValParams()
+        case .bnll: BNLLParams()
+        case .power(let p): p
+        case .exp(let p): p
+        case .log(let p): p
+        case .threshold(let p): p
+        case .clip(let p): p
+        case .swish(let p): p
+        case .prelu(let p): p
+        case .batchNorm(let p): p
+        case .scale(let p): p
+        case .bias(let p): p
         case .split: SplitParams()
         }
     }
@@ -50,7 +76,9 @@ public enum LayerKind: Equatable, Sendable {
         DataParams.self, InputParams.self, ConvolutionParams.self, InnerProductParams.self, ReLUParams.self,
         PoolingParams.self, LRNParams.self, DropoutParams.self, SoftmaxParams.self, SoftmaxWithLossParams.self,
         AccuracyParams.self, ConcatParams.self, EltwiseParams.self, FlattenParams.self, SigmoidParams.self,
-        TanHParams.self, SplitParams.self,
+        TanHParams.self, ELUParams.self, AbsValParams.self, BNLLParams.self, PowerParams.self, ExpParams.self,
+        LogParams.self, ThresholdParams.self, ClipParams.self, SwishParams.self, PReLUParams.self,
+        BatchNormParams.self, ScaleParams.self, BiasParams.self, SplitParams.self,
     ]
 
     /// The declaration whose Caffe type name is `typeName`.

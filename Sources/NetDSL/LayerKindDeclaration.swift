@@ -66,10 +66,13 @@ public struct LayerTraits: Sendable {
     public var nameMayBeLeftOut: Bool
     /// Whether the layer belongs in a deploy net (Data, losses and Accuracy do not).
     public var deployable: Bool
+    /// Whether the layer computes nothing at inference, its outputs being its inputs (Dropout,
+    /// Split).
+    public var identityAtInference: Bool
 
     public init(inputs: Inputs = .previous, inPlace: InPlace = .never, endsChain: Bool = false,
                 defaultLossWeight: Float = 0, plainName: Bool = false, nameMayBeLeftOut: Bool = false,
-                deployable: Bool = true) {
+                deployable: Bool = true, identityAtInference: Bool = false) {
         self.inputs = inputs
         self.inPlace = inPlace
         self.endsChain = endsChain
@@ -77,6 +80,7 @@ public struct LayerTraits: Sendable {
         self.plainName = plainName
         self.nameMayBeLeftOut = nameMayBeLeftOut
         self.deployable = deployable
+        self.identityAtInference = identityAtInference
     }
 
     /// A computing layer that reads the previous output and writes its own blob.

@@ -20,7 +20,7 @@ extension DropoutParams: LayerKindDeclaration {
     public static let typeName = "Dropout"
     public static let settingsKey = "dropout_param"
     public static let nameStem = "drop"
-    public static let traits = LayerTraits(inPlace: .byDefault)
+    public static let traits = LayerTraits(inPlace: .byDefault, identityAtInference: true)
     public var kind: LayerKind { .dropout(self) }
     public func parameterBlobs(inputs: Int) -> [ParameterBlob] { [] }
 

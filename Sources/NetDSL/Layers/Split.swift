@@ -7,7 +7,7 @@ extension SplitParams: LayerKindDeclaration {
     public static let typeName = "Split"
     public static let settingsKey = "split_param"
     public static let nameStem = "split"
-    public static let traits = LayerTraits.plain
+    public static let traits = LayerTraits(identityAtInference: true)
     public var kind: LayerKind { .split }
     public func parameterBlobs(inputs: Int) -> [ParameterBlob] { [] }
 

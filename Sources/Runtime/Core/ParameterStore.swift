@@ -38,9 +38,19 @@ public final class ParameterStore {
     func noteChange() { generation &+= 1 }
 
     /// The blob for parameter `index` of `layer`, created and filled on first request. A shared
-    /// or already created blob must have the same shape.
-    public func parameter(for layer: LayerSpec, index: Int, shape: [Int], filler: Filler) throws -> Tensor {
-        let spec = layer.param(index)
+    /// or already created blob must have the same shape. A blob that is not `learned` (BatchNorm's
+    /// statistics) gets multipliers of 0, so the solver leaves it alone; asking to learn it is
+    /// an error, as in Caffe.
+    public func parameter(for layer: LayerSpec, index: Int, shape: [Int], filler: Filler,
+                          learned: Bool = true) throws -> Tensor {
+        var spec = layer.param(index)
+        if !learned {
+            if index < layer.params.count && spec.lrMult != 0 {
+                throw LayerError(layer, "blob \(index) holds statistics, not a learned parameter: its lr_mult must be 0 (or leave its param out)")
+            }
+            spec.lrMult = 0
+            spec.decayMult = 0
+        }
         let key = spec.name ?? "\(layer.name).\(index)"
         if let existing = byKey[key] {
             guard existing.tensor.shape == shape else {

@@ -89,12 +89,7 @@ private struct ONNXGraphWriter {
     }
 
     /// Layers that compute nothing at inference: their outputs are their inputs.
-    private static func passesThrough(_ kind: LayerKind) -> Bool {
-        switch kind {
-        case .dropout, .split: true
-        default: false
-        }
-    }
+    private static func passesThrough(_ kind: LayerKind) -> Bool { kind.traits.identityAtInference }
 
     /// (output, input) blob pairs of such a layer; a split copies its one input to every output.
     private static func passedThrough(_ spec: LayerSpec) -> [(String, String)] {
@@ -212,6 +207,116 @@ private struct ONNXGraphWriter {
 
         case .tanh:
             node("Tanh", name, [x], [write(top, by: name)])
+            value(top, shape: outShape)
+
+        case .elu(let p):
+            node("Elu", name, [x], [write(top, by: name)], [.float("alpha", p.alpha)])
+            value(top, shape: outShape)
+
+        case .absVal:
+            node("Abs", name, [x], [write(top, by: name)])
+            value(top, shape: outShape)
+
+        case .bnll:
+            node("Softplus", name, [x], [write(top, by: name)])
+            value(top, shape: outShape)
+
+        case .power(let p):
+            let base = affine(x, scale: p.scale, shift: p.shift, name)
+            if p.power == 1 {
+                node("Identity", name, [base], [write(top, by: name)])
+            } else {
+                node("Pow", name, [base, scalar("\(name)_power", p.power)], [write(top, by: name)])
+            }
+            value(top, shape: outShape)
+
+        case .exp(let p):
+            let f = ExpFunction(p)
+            let inner = affine(x, scale: f.innerScale, shift: 0, name)
+            if f.outerScale == 1 {
+                node("Exp", name, [inner], [write(top, by: name)])
+            } else {
+                let e = temporary("\(name)_exp")
+                node("Exp", "\(name)/exp", [inner], [e])
+                node("Mul", name, [e, scalar("\(name)_outer_scale", f.outerScale)], [write(top, by: name)])
+            }
+            value(top, shape: outShape)
+
+        case .log(let p):
+            let f = LogFunction(p)
+            let inner = affine(x, scale: f.scale, shift: f.shift, name)
+            if f.baseScale == 1 {
+                node("Log", name, [inner], [write(top, by: name)])
+            } else {
+                let l = temporary("\(name)_ln")
+                node("Log", "\(name)/ln", [inner], [l])
+                node("Mul", name, [l, scalar("\(name)_base_scale", f.baseScale)], [write(top, by: name)])
+            }
+            value(top, shape: outShape)
+
+        case .threshold(let p):
+            let above = temporary("\(name)_above")
+            node("Greater", "\(name)/greater", [x, scalar("\(name)_threshold", p.threshold)], [above])
+            node("Cast", name, [above], [write(top, by: name)], [.int("to", Int(Onnx_TensorProto.DataType.float.rawValue))])
+            value(top, shape: outShape)
+
+        case .clip(let p):
+            node("Clip", name, [x, scalar("\(name)_min", p.min), scalar("\(name)_max", p.max)], [write(top, by: name)])
+            value(top, shape: outShape)
+
+        case .swish(let p):
+            let scaled = affine(x, scale: p.beta, shift: 0, name)
+            let gate = temporary("\(name)_sigmoid")
+            node("Sigmoid", "\(name)/sigmoid", [scaled], [gate])
+            node("Mul", name, [x, gate], [write(top, by: name)])
+            value(top, shape: outShape)
+
+        case .prelu:
+            let slopes = layer.parameters[0]
+            let shape = slopes.count == 1 ? [1] : [slopes.count] + Array(repeating: 1, count: max(inShape.count - 2, 0))
+            let slope = floatInitializer("\(name).slope", shape: shape, UnsafeBufferPointer(start: slopes.data, count: slopes.count))
+            node("PRelu", name, [x, slope], [write(top, by: name)])
+            value(top, shape: outShape)
+
+        case .batchNorm(let p):
+            guard let bn = layer as? BatchNormLayer, bn.useGlobalStats else {
+                throw ONNXExportError("\(spec.label) normalises by each batch's statistics (use_global_stats: false); ONNX's BatchNormalization uses the stored ones, so leave use_global_stats out of the deploy net")
+            }
+            let c = layer.parameters[0].count
+            let factor = layer.parameters[2].data[0]
+            let scale: Float = factor == 0 ? 0 : 1 / factor
+            let mean = (0..<c).map { scale * layer.parameters[0].data[$0] }
+            let variance = (0..<c).map { scale * layer.parameters[1].data[$0] }
+            let ones = [Float](repeating: 1, count: c), zeros = [Float](repeating: 0, count: c)
+            let names = [("scale", ones), ("bias", zeros), ("mean", mean), ("variance", variance)].map { role, values in
+                values.withUnsafeBufferPointer { floatInitializer("\(name).\(role)", shape: [c], $0) }
+            }
+            node("BatchNormalization", name, [x] + names, [write(top, by: name)], [.float("epsilon", p.eps)])
+            value(top, shape: outShape)
+
+        case .scale(let p):
+            let axis = try canonical(p.axis, rank: inShape.count, spec)
+            let factor = inputs.count > 1 ? inputs[1] : try parameter(layer, 0, "scale")
+            let factorShape = inputs.count > 1 ? bottoms[1].shape : layer.parameters[0].shape
+            let broadcast = broadcastable(factor, shape: factorShape, axis: axis, rank: inShape.count, name, "scale")
+            if p.biasTerm {
+                let product = temporary("\(name)_product")
+                node("Mul", "\(name)/scale", [x, broadcast], [product])
+                let bias = layer.parameters[layer.parameters.count - 1]
+                let b = broadcastable(try parameter(layer, layer.parameters.count - 1, "bias"), shape: bias.shape,
+                                      axis: axis, rank: inShape.count, name, "bias")
+                node("Add", name, [product, b], [write(top, by: name)])
+            } else {
+                node("Mul", name, [x, broadcast], [write(top, by: name)])
+            }
+            value(top, shape: outShape)
+
+        case .bias(let p):
+            let axis = try canonical(p.axis, rank: inShape.count, spec)
+            let shift = inputs.count > 1 ? inputs[1] : try parameter(layer, 0, "bias")
+            let shiftShape = inputs.count > 1 ? bottoms[1].shape : layer.parameters[0].shape
+            node("Add", name, [x, broadcastable(shift, shape: shiftShape, axis: axis, rank: inShape.count, name, "bias")],
+                 [write(top, by: name)])
             value(top, shape: outShape)
 
         case .data, .softmaxWithLoss, .accuracy:
@@ -442,6 +547,38 @@ private struct ONNXGraphWriter {
         tensor.rawData = bytes
         proto.initializer.append(tensor)
         return tensor.name
+    }
+
+    /// A float scalar constant.
+    private mutating func scalar(_ base: String, _ value: Float) -> String {
+        [value].withUnsafeBufferPointer { floatInitializer(base, shape: [], $0) }
+    }
+
+    /// scale x + shift, leaving out the steps that change nothing.
+    private mutating func affine(_ x: String, scale: Float, shift: Float, _ name: String) -> String {
+        var value = x
+        if scale != 1 {
+            let scaled = temporary("\(name)_scaled")
+            node("Mul", "\(name)/scale", [value, self.scalar("\(name)_scale", scale)], [scaled])
+            value = scaled
+        }
+        if shift != 0 {
+            let shifted = temporary("\(name)_shifted")
+            node("Add", "\(name)/shift", [value, self.scalar("\(name)_shift", shift)], [shifted])
+            value = shifted
+        }
+        return value
+    }
+
+    /// `value` (of `shape`, covering the input's axes from `axis`) reshaped to broadcast over
+    /// a `rank`-axis input, as Caffe's Scale and Bias apply it.
+    private mutating func broadcastable(_ value: String, shape: [Int], axis: Int, rank: Int, _ name: String,
+                                        _ role: String) -> String {
+        let target = shape + Array(repeating: 1, count: max(rank - axis - shape.count, 0))
+        guard target != shape else { return value }
+        let reshaped = temporary("\(name)_\(role)_broadcast")
+        node("Reshape", "\(name)/\(role)_broadcast", [value, int64Initializer("\(name)_\(role)_shape", target)], [reshaped])
+        return reshaped
     }
 
     /// A 1-D int64 constant (a target shape for Reshape).

@@ -16,9 +16,9 @@ import Testing
         #expect(found.count == 1, "\(found)")
         let problem = try #require(found.first)
         #expect(problem.file == CaffeFixtures.path(file))
-        #expect(problem.line == (try CaffeFixtures.line(of: "type: \"BatchNorm\"", in: file)))
-        #expect(problem.message.contains("layer 'bn1' (BatchNorm)"))
-        #expect(problem.message.contains("'BatchNorm' is not supported"))
+        #expect(problem.line == (try CaffeFixtures.line(of: "type: \"LSTM\"", in: file)))
+        #expect(problem.message.contains("layer 'lstm1' (LSTM)"))
+        #expect(problem.message.contains("'LSTM' is not supported"))
         #expect(problem.description.hasPrefix("\(CaffeFixtures.path(file)):\(problem.line): "))
     }
 

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import NetDSL
+@testable import Runtime
+
+/// The layers of today's nets (ResNet's BatchNorm and Scale, PReLU, the neuron layers): read from
+/// prototxt with Caffe's defaults, written back by the deploy writer, and compiled and run.
+@Suite struct ModernLayersTests {
+    static let prototxt = """
+    name: "Modern"
+    layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 dim: 4 dim: 4 } } }
+    layer { name: "conv" type: "Convolution" bottom: "data" top: "conv"
+            convolution_param { num_output: 4 kernel_size: 3 pad: 1 bias_term: false weight_filler { type: "msra" } } }
+    layer { name: "bn" type: "BatchNorm" bottom: "conv" top: "conv" batch_norm_param { eps: 0.001 } }
+    layer { name: "sc" type: "Scale" bottom: "conv" top: "conv" scale_param { bias_term: true } }
+    layer { name: "prelu" type: "PReLU" bottom: "conv" top: "conv" prelu_param { channel_shared: true filler { type: "constant" value: 0.1 } } }
+    layer { name: "elu" type: "ELU" bottom: "conv" top: "elu" elu_param { alpha: 0.5 } }
+    layer { name: "abs" type: "AbsVal" bottom: "elu" top: "abs" }
+    layer { name: "bnll" type: "BNLL" bottom: "abs" top: "bnll" }
+    layer { name: "pow" type: "Power" bottom: "bnll" top: "pow" power_param { power: 2 scale: 0.5 shift: 1 } }
+    layer { name: "exp" type: "Exp" bottom: "pow" top: "exp" exp_param { base: 2 scale: -0.1 } }
+    layer { name: "log" type: "Log" bottom: "exp" top: "log" log_param { shift: 1 } }
+    layer { name: "clip" type: "Clip" bottom: "log" top: "clip" clip_param { min: -1 max: 2 } }
+    layer { name: "swish" type: "Swish" bottom: "clip" top: "swish" swish_param { beta: 2 } }
+    layer { name: "bias" type: "Bias" bottom: "swish" top: "bias" bias_param { axis: 1 num_axes: 1 } }
+    layer { name: "th" type: "Threshold" bottom: "bias" top: "th" threshold_param { threshold: 0.5 } }
+    """
+
+    @Test func settingsReadWithCaffesDefaults() throws {
+        let net = try CaffeImport.parse(netText: Self.prototxt, file: "modern.prototxt").net
+        let kinds = Dictionary(uniqueKeysWithValues: net.layers.map { ($0.name, $0.kind) })
+        #expect(kinds["bn"] == .batchNorm(BatchNormParams(useGlobalStats: nil, movingAverageFraction: 0.999, eps: 0.001)))
+        #expect(kinds["sc"] == .scale(ScaleParams(biasTerm: true)))
+        var prelu = PReLUParams(channelShared: true)
+        prelu.filler = .constant(0.1)
+        #expect(kinds["prelu"] == .prelu(prelu))
+        #expect(kinds["elu"] == .elu(ELUParams(alpha: 0.5)))
+        #expect(kinds["abs"] == .absVal)
+        #expect(kinds["pow"] == .power(PowerParams(power: 2, scale: 0.5, shift: 1)))
+        #expect(kinds["exp"] == .exp(ExpParams(base: 2, scale: -0.1, shift: 0)))
+        #expect(kinds["log"] == .log(LogParams(base: -1, scale: 1, shift: 1)))
+        #expect(kinds["clip"] == .clip(ClipParams(min: -1, max: 2)))
+        #expect(kinds["swish"] == .swish(SwishParams(beta: 2)))
+        #expect(kinds["th"] == .threshold(ThresholdParams(threshold: 0.5)))
+        // In place as the prototxt says.
+        #expect(net.layers.first { $0.name == "bn" }?.tops == ["conv"])
+    }
+
+    @Test func deployTextReadsBackAsTheSameNet() throws {
+        let net = try CaffeImport.parse(netText: Self.prototxt, file: "modern.prototxt").net
+        let text = try DeployPrototxt.text(for: net)
+        let again = try CaffeImport.parse(netText: text, file: "deploy.prototxt").net
+        #expect(again == net, "\(text)")
+        #expect(text.contains("batch_norm_param {\n    eps: 0.001\n  }"))
+    }
+
+    @Test func theNetTrainsAStepAndItsJSONRoundTrips() throws {
+        var net = try CaffeImport.parse(netText: Self.prototxt, file: "modern.prototxt").net
+        let data = try SpecJSON.encoder().encode(net)
+        #expect(try SpecJSON.decoder().decode(NetSpec.self, from: data) == net)
+        net.layers[0].kind = .input(InputParams(shapes: [[2, 3, 4, 4], [2]]))
+        net.layers[0].tops = ["data", "label"]
+        net.layers.append(LayerSpec(name: "ip", kind: .innerProduct(InnerProductParams(numOutput: 3)), bottoms: ["th"], tops: ["ip"]))
+        net.layers.append(LayerSpec(name: "loss", kind: .softmaxWithLoss(SoftmaxWithLossParams()), bottoms: ["ip", "label"], tops: ["loss"]))
+        for phase in Phase.allCases {
+            let graph = try Compiler.compile(net, for: phase, store: ParameterStore(seed: 3))
+            let x = randomTensor([2, 3, 4, 4], seed: 9)
+            graph.blobs["data"]?.copy(from: x.values)
+            graph.blobs["label"]?.copy(from: [0, 2])
+            let loss = try graph.forward()
+            #expect(loss.isFinite)
+            if phase == .train { graph.backward() }
+        }
+    }
+
+    @Test func badSettingsNameTheirLines() throws {
+        let text = """
+        layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 2 } } }
+        layer { name: "clip" type: "Clip" bottom: "data" top: "clip" clip_param { min: 2 max: 1 } }
+        layer { name: "bn" type: "BatchNorm" bottom: "data" top: "bn"
+                batch_norm_param { eps: "small" } }
+        layer { name: "exp" type: "Exp" bottom: "data" top: "exp" exp_param { base: -2 } }
+        layer { name: "sc" type: "Scale" bottom: "data" top: "sc" scale_param { num_axes: -3 unknown_field: 1 } }
+        """
+        do {
+            _ = try CaffeImport.parse(netText: text, file: "bad.prototxt")
+            Issue.record("accepted bad settings")
+        } catch let error as CaffeImportError {
+            let lines = error.problems.map(\.line)
+            let messages = error.problems.map(\.message)
+            #expect(lines == [2, 4, 5, 6], "\(messages)")
+            #expect(messages[0].contains("min 2.0 is above max 1.0"))
+            #expect(messages[1].contains("'batch_norm_param.eps: \"small\"' cannot be read: the value is not a number"))
+            #expect(messages[2].contains("base must be -1 (for e) or positive"))
+            #expect(messages[3].contains("num_axes must be -1"), "one problem for the layer, not also its unread field")
+        }
+    }
+}
