@@ -15,7 +15,7 @@ public struct BatchNormParams: Codable, Equatable, Sendable {
 /// Caffe's BatchNorm: each channel normalised to zero mean and unit variance, by the batch's
 /// statistics while training (which also update the stored running averages) and by the
 /// stored ones in TEST. It learns no scale or shift: a `Scale(bias: true)` after it does, as
-/// in Caffe's ResNets. Runs in place where the net says so.
+/// in Caffe's ResNets. In place unless given outputs.
 public struct BatchNorm: NetLayer {
     public var base: LayerSpec
     public var params: BatchNormParams
@@ -32,7 +32,7 @@ extension BatchNormParams: LayerKindDeclaration {
     public static let typeName = "BatchNorm"
     public static let settingsKey = "batch_norm_param"
     public static let nameStem = "bn"
-    public static let traits = LayerTraits(inPlace: .allowed)
+    public static let traits = LayerTraits(inPlace: .byDefault)
     public var kind: LayerKind { .batchNorm(self) }
 
     /// Caffe's three blobs: the sums of means and of variances and their weight (the running

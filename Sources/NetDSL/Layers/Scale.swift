@@ -35,7 +35,7 @@ extension ScaleParams: LayerKindDeclaration {
     public static let typeName = "Scale"
     public static let settingsKey = "scale_param"
     public static let nameStem = "scale"
-    public static let traits = LayerTraits(inPlace: .allowed)
+    public static let traits = LayerTraits(inPlace: .byDefault)
     public var kind: LayerKind { .scale(self) }
 
     /// The scale, unless a second input gives it, then the bias.

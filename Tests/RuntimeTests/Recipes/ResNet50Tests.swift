@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import NetDSL
+@testable import Recipes
+@testable import Runtime
+
+/// ResNet-50's recipe against the deploy prototxt He et al. published for Caffe (kept as a
+/// fixture): the same layers in the same order, reading and writing the same blobs, with the
+/// same blob and parameter shapes.
+@Suite struct ResNet50Tests {
+    /// The recipe's TEST net as a deploy net: an Input for the data, no accuracy or loss.
+    static func deploy(_ net: NetSpec, shape: [Int]) throws -> NetSpec {
+        let test = try net.resolved(for: .test).layers
+        var layers: [LayerSpec] = []
+        for layer in test {
+            if case .data = layer.kind {
+                layers.append(LayerSpec(name: "input", kind: .input(InputParams(shapes: [shape])), tops: ["data"]))
+            } else if layer.kind.traits.deployable {
+                layers.append(layer)
+            }
+        }
+        return NetSpec(name: net.name, layers: layers)
+    }
+
+    @Test func compilesToThePublishedGraph() throws {
+        let published = try CaffeImport.load(net: CaffeFixtures.path("models/resnet50/ResNet-50-deploy.prototxt")).net
+        var ours = try Self.deploy(ResNet50().net.spec, shape: [1, 3, 224, 224])
+        // The published deploy net ends in a Softmax where the recipe trains with a loss.
+        ours.layers.append(LayerSpec(name: "prob", kind: .softmax(SoftmaxParams()), bottoms: ["fc1000"], tops: ["prob"]))
+        let theirs = try published.resolved(for: .test).layers
+        let mine = try ours.resolved(for: .test).layers
+        #expect(mine.count == theirs.count)
+        for (a, b) in zip(mine, theirs) {
+            #expect(a.name == b.name)
+            #expect(a.kind.typeName == b.kind.typeName, "\(a.name)")
+            #expect(a.bottoms == b.bottoms, "\(a.name)")
+            #expect(a.tops == b.tops, "\(a.name)")
+        }
+        let store = ParameterStore(seed: 1), publishedStore = ParameterStore(seed: 1)
+        let graph = try Compiler.compile(ours, for: .test, store: store)
+        let reference = try Compiler.compile(published, for: .test, store: publishedStore)
+        for (name, blob) in reference.blobs {
+            #expect(graph.blobs[name]?.shape == blob.shape, "blob \(name)")
+        }
+        #expect(store.parameters.map(\.key) == publishedStore.parameters.map(\.key))
+        #expect(store.parameters.map(\.tensor.shape) == publishedStore.parameters.map(\.tensor.shape))
+        #expect(graph.blobs["res5c"]?.shape == [1, 2048, 7, 7])
+        #expect(graph.blobs["prob"]?.shape == [1, 1000])
+        // torchvision's ResNet-50 learns 25,557,032 values; Caffe's conv1 also has 64 biases.
+        let learned = store.parameters.filter { $0.lrMult != 0 }.reduce(0) { $0 + $1.tensor.count }
+        #expect(learned == 25_557_032 + 64)
+    }
+
+    @Test func trainsAStepOnGeneratedInputs() throws {
+        var net = ResNet50().net.spec
+        for i in net.layers.indices {
+            if case .data = net.layers[i].kind { net.layers[i].kind = .input(InputParams(shapes: [[2, 3, 64, 64], [2]])) }
+        }
+        // 64x64 inputs end at 2x2 before the 7x7 average pooling; global pooling takes any size.
+        if let i = net.layers.firstIndex(where: { $0.name == "pool5" }), case .pooling(var p) = net.layers[i].kind {
+            p.globalPooling = true
+            net.layers[i].kind = .pooling(p)
+        }
+        let store = ParameterStore(seed: 2)
+        let graph = try Compiler.compile(net, for: .train, store: store)
+        graph.blobs["data"]?.copy(from: randomTensor([2, 3, 64, 64], seed: 3).values)
+        graph.blobs["label"]?.copy(from: [1, 7])
+        let loss = try graph.forward()
+        #expect(loss.isFinite && loss > 0)
+        graph.backward()
+        let conv1 = try #require(store.parameter(named: "conv1.0"))
+        #expect(conv1.tensor.gradients.contains { $0 != 0 })
+        // The statistics moved: one batch's worth of weight.
+        #expect(store.parameter(named: "bn_conv1.2")?.tensor.values == [1])
+    }
+}
