@@ -32,6 +32,12 @@ enum Zoo {
         (lrn.k, lrn.alpha) = (2, 1e-4)
         var loss = SoftmaxWithLossParams()
         (loss.axis, loss.ignoreLabel, loss.normalization) = (2, -1, .none)
+        var scale = ScaleParams(axis: 1, numAxes: 1, biasTerm: true)
+        (scale.filler, scale.biasFiller) = (.gaussian(std: 0.2), .constant(0.1))
+        var bias = BiasParams(axis: 1, numAxes: 2)
+        bias.filler = .uniform(min: -1, max: 1)
+        var prelu = PReLUParams(channelShared: true)
+        prelu.filler = .constant(0.3)
         var accuracy = AccuracyParams(topK: 5)
         (accuracy.axis, accuracy.ignoreLabel) = (2, 3)
 
@@ -60,7 +66,23 @@ enum Zoo {
             LayerSpec(name: "gp2", kind: .pooling(globalNoKernel), bottoms: ["gp"], tops: ["gp2"]),
             LayerSpec(name: "pool3", kind: .pooling(pool), bottoms: ["gp2"], tops: ["pool3"]),
             LayerSpec(name: "norm", kind: .lrn(lrn), bottoms: ["pool3"], tops: ["norm"]),
-            LayerSpec(name: "drop", kind: .dropout(DropoutParams(ratio: 0.3)), bottoms: ["norm"], tops: ["dropped"]),
+            LayerSpec(name: "bn", kind: .batchNorm(BatchNormParams(useGlobalStats: true, movingAverageFraction: 0.9, eps: 1e-3)),
+                      bottoms: ["norm"], tops: ["norm"]),
+            LayerSpec(name: "bn2", kind: .batchNorm(BatchNormParams()), bottoms: ["norm"], tops: ["normed"]),
+            LayerSpec(name: "sc", kind: .scale(scale), bottoms: ["normed"], tops: ["scaled"]),
+            LayerSpec(name: "sc2", kind: .scale(ScaleParams(axis: 0, numAxes: -1)), bottoms: ["scaled", "norm"], tops: ["sc2"]),
+            LayerSpec(name: "bias", kind: .bias(bias), bottoms: ["sc2"], tops: ["biased"]),
+            LayerSpec(name: "prelu", kind: .prelu(prelu), bottoms: ["biased"], tops: ["biased"]),
+            LayerSpec(name: "elu", kind: .elu(ELUParams(alpha: 0.5)), bottoms: ["biased"], tops: ["elu"]),
+            LayerSpec(name: "abs", kind: .absVal, bottoms: ["elu"], tops: ["abs"]),
+            LayerSpec(name: "bnll", kind: .bnll, bottoms: ["abs"], tops: ["abs"]),
+            LayerSpec(name: "pow", kind: .power(PowerParams(power: 2, scale: 0.5, shift: 1)), bottoms: ["abs"], tops: ["pow"]),
+            LayerSpec(name: "exp", kind: .exp(ExpParams(base: 2, scale: -1, shift: 0.5)), bottoms: ["pow"], tops: ["exp"]),
+            LayerSpec(name: "log", kind: .log(LogParams(base: 10, scale: 2, shift: 1)), bottoms: ["exp"], tops: ["log"]),
+            LayerSpec(name: "th", kind: .threshold(ThresholdParams(threshold: 0.5)), bottoms: ["log"], tops: ["th"]),
+            LayerSpec(name: "clip", kind: .clip(ClipParams(min: -1, max: 1)), bottoms: ["th"], tops: ["clip"]),
+            LayerSpec(name: "swish", kind: .swish(SwishParams(beta: 2)), bottoms: ["clip"], tops: ["swish"]),
+            LayerSpec(name: "drop", kind: .dropout(DropoutParams(ratio: 0.3)), bottoms: ["swish"], tops: ["dropped"]),
             LayerSpec(name: "flat", kind: .flatten(FlattenParams(axis: 2, endAxis: 3)), bottoms: ["dropped"], tops: ["flat"]),
             LayerSpec(name: "ip", kind: .innerProduct(ip), bottoms: ["flat"], tops: ["ip"], params: [ParamSpec(lrMult: 1.5)]),
             LayerSpec(name: "prob", kind: .softmax(SoftmaxParams(axis: 2)), bottoms: ["ip"], tops: ["prob"], phase: .test),
