@@ -11,7 +11,11 @@ enum LayerFactory {
         case .innerProduct(let p): return InnerProductLayer(spec: spec, params: p)
         case .relu(let p): return ReLULayer(spec: spec, params: p)
         case .pooling(let p): return PoolingLayer(spec: spec, params: p)
-        case .lrn(let p): return LRNLayer(spec: spec, params: p)
+        case .lrn(let p):
+            switch p.normRegion {
+            case .acrossChannels: return LRNLayer(spec: spec, params: p)
+            case .withinChannel: return LRNWithinChannelLayer(spec: spec, params: p)
+            }
         case .dropout(let p): return DropoutLayer(spec: spec, params: p, phase: phase, random: random.fork())
         case .softmax(let p): return SoftmaxLayer(spec: spec, params: p)
         case .softmaxWithLoss(let p): return SoftmaxWithLossLayer(spec: spec, params: p)

@@ -171,9 +171,25 @@ private struct ONNXGraphWriter {
             try pooling(p, spec, x: x, inShape: inShape, outShape: outShape)
 
         case .lrn(let p):
-            node("LRN", name, [x], [write(top, by: name)], [
-                .int("size", p.localSize), .float("alpha", p.alpha), .float("beta", p.beta), .float("bias", p.k),
-            ])
+            switch p.normRegion {
+            case .acrossChannels:
+                node("LRN", name, [x], [write(top, by: name)], [
+                    .int("size", p.localSize), .float("alpha", p.alpha), .float("beta", p.beta), .float("bias", p.k),
+                ])
+            case .withinChannel:
+                // Caffe's own construction: 1 + alpha * (the square's mean of x^2), to the -beta.
+                let (size, pad) = (p.localSize, p.localSize / 2)
+                let squared = temporary("\(name)_squared"), mean = temporary("\(name)_mean")
+                let scale = temporary("\(name)_scale")
+                node("Mul", "\(name)/square", [x, x], [squared])
+                node("AveragePool", "\(name)/pool", [squared], [mean], [
+                    .ints("kernel_shape", [size, size]), .ints("strides", [1, 1]), .ints("pads", [pad, pad, pad, pad]),
+                    .int("count_include_pad", 1),
+                ])
+                let shifted = affine(mean, scale: p.alpha, shift: 1, name)
+                node("Pow", "\(name)/power", [shifted, scalar("\(name)_power", -p.beta)], [scale])
+                node("Mul", name, [x, scale], [write(top, by: name)])
+            }
             value(top, shape: outShape)
 
         case .softmax(let p):

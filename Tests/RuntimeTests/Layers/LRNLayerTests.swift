@@ -105,3 +105,44 @@ private func run(_ layer: LRNLayer, _ x: Tensor) throws -> Tensor {
         }
     }
 }
+
+/// Caffe's WITHIN_CHANNEL LRN (cifar10_full's norm1 and norm2).
+@Suite struct LRNWithinChannelTests {
+    private func layer(size: Int = 3, alpha: Float = 5e-3, beta: Float = 0.75) -> LRNWithinChannelLayer {
+        var p = LRNParams()
+        (p.localSize, p.alpha, p.beta, p.normRegion) = (size, alpha, beta, .withinChannel)
+        return LRNWithinChannelLayer(spec: LayerSpec(name: "norm", kind: .lrn(p)), params: p)
+    }
+
+    @Test func valuesFollowCaffesConstruction() throws {
+        let x = randomTensor([2, 2, 4, 5], seed: 70, range: -3...3)
+        let y = Tensor()
+        let l = layer(alpha: 0.3)
+        try l.setUp(bottoms: [x], tops: [y], store: ParameterStore())
+        try l.reshape(bottoms: [x], tops: [y])
+        try l.forward(bottoms: [x], tops: [y])
+        // Square, average pooling 3x3 pad 1 (divisor 9 everywhere), then (1 + alpha m)^-beta.
+        for p in 0..<4 {
+            for h in 0..<4 {
+                for w in 0..<5 {
+                    var sum: Double = 0
+                    for hh in max(0, h - 1)...min(3, h + 1) {
+                        for ww in max(0, w - 1)...min(4, w + 1) { sum += pow(Double(x.data[p * 20 + hh * 5 + ww]), 2) }
+                    }
+                    let i = p * 20 + h * 5 + w
+                    let want = Double(x.data[i]) * pow(1 + 0.3 * sum / 9, -0.75)
+                    #expect(abs(Double(y.data[i]) - want) < 1e-5 * max(1, abs(want)))
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [(3, 0.5 as Float), (5, 1 as Float), (1, 2 as Float)])
+    func gradients(size: Int, alpha: Float) throws {
+        for (n, shape) in [[2, 3, 5, 4], [1, 2, 3, 7]].enumerated() {
+            let x = randomTensor(shape, seed: 71 + UInt64(n), range: -2...2)
+            let checked = try GradientChecker().check(layer: layer(size: size, alpha: alpha), bottoms: [x], tops: [Tensor()])
+            #expect(checked == x.count)
+        }
+    }
+}
