@@ -3,6 +3,14 @@ public enum PoolMethod: String, Codable, Sendable {
     case average = "AVE"
 }
 
+/// How a pooled size that does not divide evenly is rounded (Caffe's RoundMode).
+public enum PoolRounding: String, Codable, Sendable {
+    /// Caffe's default: a last, partial window is kept.
+    case ceil = "CEIL"
+    /// Only whole windows, as most other frameworks pool.
+    case floor = "FLOOR"
+}
+
 public struct PoolingParams: Codable, Equatable, Sendable {
     public var method: PoolMethod
     public var kernelH: Int
@@ -13,14 +21,33 @@ public struct PoolingParams: Codable, Equatable, Sendable {
     public var padW = 0
     /// Pool over the whole spatial extent (kernel = input size).
     public var globalPooling = false
+    public var rounding: PoolRounding = .ceil
     public init(method: PoolMethod, kernelH: Int, kernelW: Int) {
         self.method = method
         self.kernelH = kernelH
         self.kernelW = kernelW
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case method, kernelH, kernelW, strideH, strideW, padH, padW, globalPooling, rounding
+    }
+
+    /// Run records written before rounding was a setting have none: Caffe's CEIL.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        method = try c.decode(PoolMethod.self, forKey: .method)
+        kernelH = try c.decode(Int.self, forKey: .kernelH)
+        kernelW = try c.decode(Int.self, forKey: .kernelW)
+        strideH = try c.decode(Int.self, forKey: .strideH)
+        strideW = try c.decode(Int.self, forKey: .strideW)
+        padH = try c.decode(Int.self, forKey: .padH)
+        padW = try c.decode(Int.self, forKey: .padW)
+        globalPooling = try c.decode(Bool.self, forKey: .globalPooling)
+        rounding = try c.decodeIfPresent(PoolRounding.self, forKey: .rounding) ?? .ceil
+    }
 }
 
-/// Max or average pooling, with Caffe's ceil rounding of the output size.
+/// Max or average pooling, with Caffe's ceil rounding of the output size unless `.rounding(.floor)`.
 public struct Pooling: NetLayer {
     public var base: LayerSpec
     public var params: PoolingParams
@@ -57,6 +84,9 @@ public struct Pooling: NetLayer {
 
     /// Pools over the whole spatial extent whatever the kernel (Caffe's `global_pooling`).
     public func globalPooling(_ on: Bool = true) -> Self { with { $0.params.globalPooling = on } }
+
+    /// Rounds the pooled size down, keeping only whole windows (Caffe's `round_mode: FLOOR`).
+    public func rounding(_ mode: PoolRounding) -> Self { with { $0.params.rounding = mode } }
 }
 
 extension PoolingParams: LayerKindDeclaration {
@@ -81,9 +111,7 @@ extension PoolingParams: LayerKindDeclaration {
             return nil
         }
         let global = pf.bool("global_pooling") ?? false
-        if pf.identifier("round_mode") == "FLOOR" {
-            pf.unsupported("round_mode", "Crema rounds pooled sizes up as Caffe's default CEIL does; remove it")
-        }
+        let rounding = pf.choice("round_mode", ["CEIL": PoolRounding.ceil, "FLOOR": .floor]) ?? .ceil
         pf.ignoresEngine()
         let kernelField = ["kernel_size", "kernel_h", "kernel_w"].first(where: pf.has)
         let m = "pooling_param"
@@ -113,6 +141,7 @@ extension PoolingParams: LayerKindDeclaration {
         (p.strideH, p.strideW) = stride
         (p.padH, p.padW) = pad
         p.globalPooling = global
+        p.rounding = rounding
         return p
     }
 
@@ -126,6 +155,7 @@ extension PoolingParams: LayerKindDeclaration {
             }
             CaffeSpatial.write(&c, "stride", (strideH, strideW), unless: 1)
             CaffeSpatial.write(&c, "pad", (padH, padW), unless: 0)
+            if rounding != .ceil { c.identifier("round_mode", rounding.rawValue) }
         }
     }
 
@@ -133,8 +163,9 @@ extension PoolingParams: LayerKindDeclaration {
         let i: (Int) -> String = { SwiftLiteral.int($0) }
         let methodText = method == .max ? ".max" : ".average"
         let named = name.isEmpty ? ["\"\""] : name
+        let roundingModifier = rounding == .floor ? [".rounding(.floor)"] : []
         if globalPooling && (kernelH, kernelW, strideH, strideW, padH, padW) == (1, 1, 1, 1, 0, 0) {
-            return LayerSource(head: "Pooling.global", arguments: named + [methodText])
+            return LayerSource(head: "Pooling.global", arguments: named + [methodText], modifiers: roundingModifier)
         }
         var args = named + [methodText]
         if kernelH == kernelW && strideH == strideW && padH == padW {
@@ -148,6 +179,7 @@ extension PoolingParams: LayerKindDeclaration {
         }
         var code = LayerSource(head: "Pooling", arguments: args)
         if globalPooling { code.modifiers.append(".globalPooling()") }
+        code.modifiers += roundingModifier
         return code
     }
 }

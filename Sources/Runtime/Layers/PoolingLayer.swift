@@ -57,10 +57,14 @@ final class PoolingLayer: Layer {
         (kernelH, kernelW) = (p.kernelH, p.kernelW)
     }
 
-    /// Caffe's ceil-rounded output size along one axis.
-    private static func pooledSize(input: Int, kernel: Int, stride: Int, pad: Int) -> Int {
+    /// Caffe's output size along one axis, ceil- or floor-rounded.
+    private static func pooledSize(input: Int, kernel: Int, stride: Int, pad: Int, rounding: PoolRounding) -> Int {
         let span = input + 2 * pad - kernel
-        var pooled = (span + stride - 1) / stride + 1
+        var pooled: Int
+        switch rounding {
+        case .ceil: pooled = (span + stride - 1) / stride + 1
+        case .floor: pooled = span / stride + 1
+        }
         if pad > 0 && (pooled - 1) * stride >= input + pad { pooled -= 1 }
         return pooled
     }
@@ -77,8 +81,8 @@ final class PoolingLayer: Layer {
         guard height + 2 * padH >= kernelH, width + 2 * padW >= kernelW else {
             throw LayerError(spec, "kernel \(kernelH)x\(kernelW) is larger than the input \(shapeText(shape)) with padding \(padH)x\(padW)")
         }
-        pooledH = PoolingLayer.pooledSize(input: height, kernel: kernelH, stride: strideH, pad: padH)
-        pooledW = PoolingLayer.pooledSize(input: width, kernel: kernelW, stride: strideW, pad: padW)
+        pooledH = PoolingLayer.pooledSize(input: height, kernel: kernelH, stride: strideH, pad: padH, rounding: params.rounding)
+        pooledW = PoolingLayer.pooledSize(input: width, kernel: kernelW, stride: strideW, pad: padW, rounding: params.rounding)
         // Caffe leaves a window that starts past the input undefined (stride above kernel).
         guard (pooledH - 1) * strideH < height + padH, (pooledW - 1) * strideW < width + padW else {
             throw LayerError(spec, "the last \(kernelH)x\(kernelW) window with stride \(strideH)x\(strideW) would start outside the input \(shapeText(shape)); use a stride no larger than the kernel or another input size")

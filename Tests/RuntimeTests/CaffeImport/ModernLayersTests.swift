@@ -24,6 +24,8 @@ import Testing
     layer { name: "swish" type: "Swish" bottom: "clip" top: "swish" swish_param { beta: 2 } }
     layer { name: "bias" type: "Bias" bottom: "swish" top: "bias" bias_param { axis: 1 num_axes: 1 } }
     layer { name: "th" type: "Threshold" bottom: "bias" top: "th" threshold_param { threshold: 0.5 } }
+    layer { name: "pf" type: "Pooling" bottom: "th" top: "pf" pooling_param { pool: AVE kernel_size: 3 stride: 2 round_mode: FLOOR } }
+    layer { name: "lrn" type: "LRN" bottom: "pf" top: "lrn" lrn_param { local_size: 3 alpha: 5e-05 norm_region: WITHIN_CHANNEL } }
     """
 
     @Test func settingsReadWithCaffesDefaults() throws {
@@ -42,6 +44,12 @@ import Testing
         #expect(kinds["clip"] == .clip(ClipParams(min: -1, max: 2)))
         #expect(kinds["swish"] == .swish(SwishParams(beta: 2)))
         #expect(kinds["th"] == .threshold(ThresholdParams(threshold: 0.5)))
+        var pool = PoolingParams(method: .average, kernelH: 3, kernelW: 3)
+        (pool.strideH, pool.strideW, pool.rounding) = (2, 2, .floor)
+        #expect(kinds["pf"] == .pooling(pool))
+        var lrn = LRNParams()
+        (lrn.localSize, lrn.alpha, lrn.normRegion) = (3, 5e-5, .withinChannel)
+        #expect(kinds["lrn"] == .lrn(lrn))
         // In place as the prototxt says.
         #expect(net.layers.first { $0.name == "bn" }?.tops == ["conv"])
     }

@@ -203,3 +203,30 @@ private func distinctTensor(_ shape: [Int], seed: UInt64) -> Tensor {
         }
     }
 }
+
+/// Caffe's `round_mode: FLOOR`: only whole windows.
+@Suite struct PoolingFloorTests {
+    private func pool(_ method: PoolMethod, rounding: PoolRounding, pad: Int = 0) -> PoolingLayer {
+        var p = PoolingParams(method: method, kernelH: 3, kernelW: 3)
+        (p.strideH, p.strideW, p.padH, p.padW, p.rounding) = (2, 2, pad, pad, rounding)
+        return PoolingLayer(spec: LayerSpec(name: "pool", kind: .pooling(p)), params: p)
+    }
+
+    @Test func floorKeepsOnlyWholeWindows() throws {
+        let x = distinctTensor([1, 2, 6, 8], seed: 3)
+        #expect(try run(pool(.max, rounding: .ceil), x).shape == [1, 2, 3, 4])
+        let floored = try run(pool(.max, rounding: .floor), x)
+        #expect(floored.shape == [1, 2, 2, 3])
+        // The first window is the same either way.
+        let ceiled = try run(pool(.max, rounding: .ceil), x)
+        #expect(floored.data[0] == ceiled.data[0])
+        #expect(try run(pool(.average, rounding: .floor, pad: 1), x).shape == [1, 2, 3, 4])
+    }
+
+    @Test(arguments: [PoolMethod.max, .average])
+    func gradients(method: PoolMethod) throws {
+        let x = distinctTensor([2, 2, 7, 6], seed: 4)
+        let compared = try GradientChecker().check(layer: pool(method, rounding: .floor, pad: 1), bottoms: [x], tops: [Tensor()])
+        #expect(compared == x.count)
+    }
+}
