@@ -31,6 +31,13 @@ public enum LayerKind: Equatable, Sendable {
     case batchNorm(BatchNormParams)
     case scale(ScaleParams)
     case bias(BiasParams)
+    case reshape(ReshapeParams)
+    case silence
+    case argMax(ArgMaxParams)
+    case slice(SliceParams)
+    case crop(CropParams)
+    case tile(TileParams)
+    case reduction(ReductionParams)
     /// One blob copied to several readers, each with its own gradient. The compiler inserts it
     /// where a blob branches; recipes do not write it.
     case split
@@ -67,6 +74,13 @@ public enum LayerKind: Equatable, Sendable {
         case .batchNorm(let p): p
         case .scale(let p): p
         case .bias(let p): p
+        case .reshape(let p): p
+        case .silence: SilenceParams()
+        case .argMax(let p): p
+        case .slice(let p): p
+        case .crop(let p): p
+        case .tile(let p): p
+        case .reduction(let p): p
         case .split: SplitParams()
         }
     }
@@ -78,7 +92,8 @@ public enum LayerKind: Equatable, Sendable {
         AccuracyParams.self, ConcatParams.self, EltwiseParams.self, FlattenParams.self, SigmoidParams.self,
         TanHParams.self, ELUParams.self, AbsValParams.self, BNLLParams.self, PowerParams.self, ExpParams.self,
         LogParams.self, ThresholdParams.self, ClipParams.self, SwishParams.self, PReLUParams.self,
-        BatchNormParams.self, ScaleParams.self, BiasParams.self, SplitParams.self,
+        BatchNormParams.self, ScaleParams.self, BiasParams.self, ReshapeParams.self, SilenceParams.self,
+        ArgMaxParams.self, SliceParams.self, CropParams.self, TileParams.self, ReductionParams.self, SplitParams.self,
     ]
 
     /// The declaration whose Caffe type name is `typeName`.

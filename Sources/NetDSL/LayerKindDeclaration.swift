@@ -59,6 +59,8 @@ public struct LayerTraits: Sendable {
     public var endsChain: Bool
     /// The weight Caffe gives the first output in the loss by default (1 for losses).
     public var defaultLossWeight: Float
+    /// Whether the layer writes any blob (Silence writes none).
+    public var producesOutput: Bool
     /// A kind a net usually has once, named plainly ("data", "loss") rather than numbered.
     public var plainName: Bool
     /// Whether a written recipe may leave the layer's name to `Net` (sources and activations,
@@ -71,12 +73,13 @@ public struct LayerTraits: Sendable {
     public var identityAtInference: Bool
 
     public init(inputs: Inputs = .previous, inPlace: InPlace = .never, endsChain: Bool = false,
-                defaultLossWeight: Float = 0, plainName: Bool = false, nameMayBeLeftOut: Bool = false,
+                defaultLossWeight: Float = 0, producesOutput: Bool = true, plainName: Bool = false, nameMayBeLeftOut: Bool = false,
                 deployable: Bool = true, identityAtInference: Bool = false) {
         self.inputs = inputs
         self.inPlace = inPlace
         self.endsChain = endsChain
         self.defaultLossWeight = defaultLossWeight
+        self.producesOutput = producesOutput
         self.plainName = plainName
         self.nameMayBeLeftOut = nameMayBeLeftOut
         self.deployable = deployable

@@ -16,7 +16,8 @@ extension RecipeSource {
             if !layer.bottoms.isEmpty, let implied, implied == layer.bottoms { layers[i].bottoms = [] }
             let bottoms = layer.bottoms.isEmpty ? (implied ?? []) : layer.bottoms
             // The tops resolution would give a layer whose tops are left empty.
-            let fallbackTops = layer.kind.runsInPlace ? Array(bottoms.prefix(1)) : [layer.name]
+            let fallbackTops = !layer.kind.traits.producesOutput ? []
+                : layer.kind.runsInPlace ? Array(bottoms.prefix(1)) : [layer.name]
             if !layer.tops.isEmpty, defaultTops(of: layer).isEmpty, layer.tops == fallbackTops {
                 layers[i].tops = []
             }

@@ -33,7 +33,7 @@ extension NetSpec {
                 let known = produced.sorted().joined(separator: ", ")
                 throw SpecError(layer: layer, "reads blob '\(bottom)', which no earlier layer of the \(phase) net produces (known blobs: \(known.isEmpty ? "none" : known))")
             }
-            if layer.tops.isEmpty {
+            if layer.tops.isEmpty && layer.kind.traits.producesOutput {
                 layer.tops = layer.kind.runsInPlace ? [layer.bottoms[0]] : [layer.name]
             }
             let inPlace = Set(layer.tops).intersection(layer.bottoms)
@@ -44,7 +44,7 @@ extension NetSpec {
                 throw SpecError(layer: layer, "writes blob '\(top)', which an earlier layer already produces; name its output differently")
             }
             produced.formUnion(layer.tops)
-            if !layer.kind.endsChain { previous = layer.tops[0] }
+            if !layer.kind.endsChain, let first = layer.tops.first { previous = first }
             result.append(layer)
         }
         if phase == .test || phase == .train {

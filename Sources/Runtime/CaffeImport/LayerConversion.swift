@@ -75,7 +75,7 @@ enum LayerConversion {
             f.problem(node, "a \(typeName) layer reads no blobs; remove its bottom")
         }
         // Caffe names a loss layer's missing top itself; every other layer must name its tops.
-        if kind.defaultLossWeight == 0 && topNodes.isEmpty {
+        if kind.defaultLossWeight == 0 && kind.traits.producesOutput && topNodes.isEmpty {
             f.problem(nil, "has no top; name the blob it writes with top: \"...\"")
         }
         let phase = phaseRule(include: include, exclude: exclude, f)

@@ -38,6 +38,13 @@ enum LayerFactory {
         case .batchNorm(let p): return BatchNormLayer(spec: spec, params: p, phase: phase)
         case .scale(let p): return ScaleLayer(spec: spec, params: p)
         case .bias(let p): return BiasLayer(spec: spec, params: p)
+        case .reshape(let p): return ReshapeLayer(spec: spec, params: p)
+        case .silence: return SilenceLayer(spec: spec)
+        case .argMax(let p): return ArgMaxLayer(spec: spec, params: p)
+        case .slice(let p): return SliceLayer(spec: spec, params: p)
+        case .crop(let p): return CropLayer(spec: spec, params: p)
+        case .tile(let p): return TileLayer(spec: spec, params: p)
+        case .reduction(let p): return ReductionLayer(spec: spec, params: p)
         case .split: return SplitLayer(spec: spec)
         }
     }

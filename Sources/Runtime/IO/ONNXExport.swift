@@ -115,6 +115,8 @@ private struct ONNXGraphWriter {
             }
             return value
         }
+        // A layer that writes nothing (Silence) has nothing to compute at inference.
+        if !spec.kind.traits.producesOutput { return }
         guard inputs.count == bottoms.count, spec.tops.count == tops.count, !tops.isEmpty, !inputs.isEmpty else {
             throw ONNXExportError("\(spec.label) has inputs or outputs that the compiled graph does not match")
         }
@@ -334,6 +336,82 @@ private struct ONNXGraphWriter {
             node("Add", name, [x, broadcastable(shift, shape: shiftShape, axis: axis, rank: inShape.count, name, "bias")],
                  [write(top, by: name)])
             value(top, shape: outShape)
+
+        case .reshape:
+            node("Reshape", name, [x, int64Initializer("\(name)_shape", outShape)], [write(top, by: name)])
+            value(top, shape: outShape)
+
+        case .argMax(let p):
+            let flat = p.axis == nil
+            var source = x
+            if flat {
+                source = temporary("\(name)_flat")
+                node("Reshape", "\(name)/flatten", [x, int64Initializer("\(name)_flat_shape", [inShape[0], -1])], [source])
+            }
+            let axis = flat ? 1 : try canonical(p.axis ?? 1, rank: inShape.count, spec)
+            let values = temporary("\(name)_values"), indices = temporary("\(name)_indices")
+            node("TopK", "\(name)/topk", [source, int64Initializer("\(name)_k", [p.topK])], [values, indices], [.int("axis", axis)])
+            let indexValues = flat || !p.outMaxVal ? temporary("\(name)_index_values") : ""
+            if !indexValues.isEmpty {
+                node("Cast", "\(name)/cast", [indices], [indexValues], [.int("to", Int(Onnx_TensorProto.DataType.float.rawValue))])
+            }
+            if !flat {
+                node("Identity", name, [p.outMaxVal ? values : indexValues], [write(top, by: name)])
+            } else if p.outMaxVal {
+                let shape = int64Initializer("\(name)_row_shape", [inShape[0], 1, p.topK])
+                let i3 = temporary("\(name)_index_rows"), v3 = temporary("\(name)_value_rows")
+                node("Reshape", "\(name)/index_rows", [indexValues, shape], [i3])
+                node("Reshape", "\(name)/value_rows", [values, shape], [v3])
+                node("Concat", name, [i3, v3], [write(top, by: name)], [.int("axis", 1)])
+            } else {
+                node("Reshape", name, [indexValues, int64Initializer("\(name)_shape", outShape)], [write(top, by: name)])
+            }
+            value(top, shape: outShape)
+
+        case .slice(let p):
+            let axis = try canonical(p.axis, rank: inShape.count, spec)
+            let sizes = tops.map { $0.shape[axis] }
+            let outputs = spec.tops.map { write($0, by: name) }
+            node("Split", name, [x, int64Initializer("\(name)_split", sizes)], outputs, [.int("axis", axis)])
+            for (blob, tensor) in zip(spec.tops, tops) { value(blob, shape: tensor.shape) }
+
+        case .crop(let p):
+            let start = try canonical(p.axis, rank: inShape.count, spec)
+            let axes = Array(start..<inShape.count)
+            let starts = axes.map { a in p.offset.isEmpty ? 0 : p.offset[p.offset.count == 1 ? 0 : a - start] }
+            let ends = zip(starts, axes).map { $0 + outShape[$1] }
+            node("Slice", name, [x, int64Initializer("\(name)_starts", starts), int64Initializer("\(name)_ends", ends),
+                                 int64Initializer("\(name)_axes", axes)], [write(top, by: name)])
+            value(top, shape: outShape)
+
+        case .tile(let p):
+            let axis = try canonical(p.axis, rank: inShape.count, spec)
+            let repeats = inShape.indices.map { $0 == axis ? p.tiles : 1 }
+            node("Tile", name, [x, int64Initializer("\(name)_repeats", repeats)], [write(top, by: name)])
+            value(top, shape: outShape)
+
+        case .reduction(let p):
+            let start = p.axis < 0 ? p.axis + inShape.count : p.axis
+            let axes = Array(start..<inShape.count)
+            let reduced = p.coeff == 1 ? write(top, by: name) : temporary("\(name)_reduced")
+            let reduceName = p.coeff == 1 ? name : "\(name)/reduce"
+            switch p.operation {
+            case .sum:
+                node("ReduceSum", reduceName, [x, int64Initializer("\(name)_axes", axes)], [reduced], [.int("keepdims", 0)])
+            case .absoluteSum:
+                node("ReduceL1", reduceName, [x], [reduced], [.ints("axes", axes), .int("keepdims", 0)])
+            case .sumOfSquares:
+                node("ReduceSumSquare", reduceName, [x], [reduced], [.ints("axes", axes), .int("keepdims", 0)])
+            case .mean:
+                node("ReduceMean", reduceName, [x], [reduced], [.ints("axes", axes), .int("keepdims", 0)])
+            }
+            if p.coeff != 1 {
+                node("Mul", name, [reduced, scalar("\(name)_coeff", p.coeff)], [write(top, by: name)])
+            }
+            value(top, shape: outShape)
+
+        case .silence:
+            break
 
         case .data, .softmaxWithLoss, .accuracy:
             throw ONNXExportError("\(spec.label) has no place in an ONNX inference graph; export the deploy net, which replaces the data layer with an Input and drops losses and accuracy")

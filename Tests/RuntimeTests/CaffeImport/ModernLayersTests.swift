@@ -26,6 +26,13 @@ import Testing
     layer { name: "th" type: "Threshold" bottom: "bias" top: "th" threshold_param { threshold: 0.5 } }
     layer { name: "pf" type: "Pooling" bottom: "th" top: "pf" pooling_param { pool: AVE kernel_size: 3 stride: 2 round_mode: FLOOR } }
     layer { name: "lrn" type: "LRN" bottom: "pf" top: "lrn" lrn_param { local_size: 3 alpha: 5e-05 norm_region: WITHIN_CHANNEL } }
+    layer { name: "tile" type: "Tile" bottom: "lrn" top: "tile" tile_param { axis: 2 tiles: 4 } }
+    layer { name: "crop" type: "Crop" bottom: "conv" bottom: "tile" top: "crop" crop_param { axis: 2 offset: 0 } }
+    layer { name: "slice" type: "Slice" bottom: "crop" top: "s1" top: "s2" slice_param { axis: 1 slice_point: 1 } }
+    layer { name: "reshape" type: "Reshape" bottom: "s2" top: "flat" reshape_param { shape { dim: 0 dim: -1 } } }
+    layer { name: "sum" type: "Reduction" bottom: "flat" top: "sum" reduction_param { operation: SUMSQ axis: 1 coeff: 0.5 } }
+    layer { name: "am" type: "ArgMax" bottom: "flat" top: "am" argmax_param { top_k: 2 out_max_val: true } }
+    layer { name: "quiet" type: "Silence" bottom: "s1" }
     """
 
     @Test func settingsReadWithCaffesDefaults() throws {
@@ -50,6 +57,14 @@ import Testing
         var lrn = LRNParams()
         (lrn.localSize, lrn.alpha, lrn.normRegion) = (3, 5e-5, .withinChannel)
         #expect(kinds["lrn"] == .lrn(lrn))
+        #expect(kinds["tile"] == .tile(TileParams(axis: 2, tiles: 4)))
+        #expect(kinds["crop"] == .crop(CropParams(axis: 2, offset: [0])))
+        #expect(kinds["slice"] == .slice(SliceParams(axis: 1, slicePoints: [1])))
+        #expect(kinds["reshape"] == .reshape(ReshapeParams(shape: [0, -1])))
+        #expect(kinds["sum"] == .reduction(ReductionParams(.sumOfSquares, axis: 1, coeff: 0.5)))
+        #expect(kinds["am"] == .argMax(ArgMaxParams(topK: 2, outMaxVal: true)))
+        #expect(kinds["quiet"] == .silence)
+        #expect(net.layers.last?.tops == [])
         // In place as the prototxt says.
         #expect(net.layers.first { $0.name == "bn" }?.tops == ["conv"])
     }

@@ -29,8 +29,7 @@ import Testing
         Case(file: "zoo/mnist_lenet.prototxt", input: [4, 1, 28, 28]),
         Case(file: "zoo/cifar10_full_train_test.prototxt", input: [4, 3, 32, 32]),
         Case(file: "zoo/voc_fcn32s_val.prototxt", input: [1, 3, 64, 64],
-             refused: ["layer type 'Python' is not supported", "layer type 'Deconvolution' is not supported",
-                       "layer type 'Crop' is not supported"]),
+             refused: ["layer type 'Python' is not supported", "layer type 'Deconvolution' is not supported"]),
     ]
 
     /// The net with generated inputs: Data layers become Inputs of `input` (and its labels);
