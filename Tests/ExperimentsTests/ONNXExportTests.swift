@@ -120,25 +120,75 @@ extension ExperimentsSuite {
                 ReLU("relu2")
             }.spec
             let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 11))
+            try Self.expectONNXRuntimeMatches(graph, outputs: ["gpoolM", "prob", "gpool_drop", "ip2"], ops: [
+                "Conv", "LeakyRelu", "LRN", "AveragePool", "Mul", "MaxPool", "GlobalMaxPool", "GlobalAveragePool",
+                "Sigmoid", "Tanh", "Concat", "Sum", "Max", "Flatten", "Gemm", "Reshape", "Softmax", "Identity", "Relu"],
+                label: "every-layer net")
+        }
+
+        /// The kinds of today's nets (BatchNorm with stored statistics, Scale in both forms, Bias,
+        /// PReLU, the neuron layers, LRN within channels, floor pooling, Reshape, Slice, Crop, Tile,
+        /// Reduction, ArgMax, Silence): onnxruntime's outputs are our forward pass's.
+        @Test func modernLayerKindsRunInONNXRuntimeLikeOurForwardPass() throws {
+            let spec = Net("Modern") {
+                Input("data", shape: [2, 3, 6, 6])
+                Convolution("conv", outputs: 4, kernel: 3, pad: 1).weights(.gaussian(std: 0.3))
+                BatchNorm("bn")
+                Scale("sc", bias: true).scales(.uniform(min: 0.5, max: 1.5)).bias(.gaussian(std: 0.2))
+                PReLU("prelu").slopes(.uniform(min: 0.05, max: 0.3))
+                ELU("elu", alpha: 0.7).outputs("elu")
+                Swish("swish", beta: 1.5)
+                Clip("clip", min: -1, max: 1.5)
+                Bias("bias").bias(.gaussian(std: 0.5))
+                Scale("sc2", axis: 0, numAxes: -1).inputs("bias", "elu")
+                AbsVal("abs")
+                BNLL("bnll")
+                Power("pow", power: 1.5, scale: 0.5, shift: 0.25)
+                Log("log", base: 2, scale: 2, shift: 1)
+                Exp("exp", base: 3, scale: -0.5, shift: 0.2)
+                LRN("lrn", size: 3, alpha: 0.5, beta: 0.75).withinChannel()
+                Pooling("pool", .average, kernel: 3, stride: 2).rounding(.floor)
+                Threshold("th", threshold: 0.9).inputs("lrn")
+                Tile("tile", axis: 2, tiles: 2).inputs("pool")
+                Crop("crop", "tile", like: "pool", axis: 2, offset: [1, 0])
+                Slice("cut", axis: 1, at: [1]).outputs("cut1", "cut2")
+                Reshape("flat", shape: [0, -1]).inputs("cut2")
+                Reduction("sum", .sumOfSquares, axis: 1, coeff: 0.5).inputs("flat")
+                Reduction("mean", .mean, axis: 1).inputs("flat")
+                Reduction("l1", .absoluteSum, axis: 1).inputs("flat")
+                ArgMax("top", topK: 2, outMaxVal: true).inputs("flat")
+                ArgMax("best", axis: 1).inputs("cut2")
+                Silence("quiet", "cut1")
+            }.spec
+            let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 12))
+            let bn = try #require(graph.layer(named: "bn"))
+            bn.parameters[0].copy(from: [0.2, -0.4, 0.1, 0.6])
+            bn.parameters[1].copy(from: [1.5, 0.5, 2, 1])
+            bn.parameters[2].copy(from: [0.5])
+            try Self.expectONNXRuntimeMatches(graph, outputs: ["th", "sum", "mean", "l1", "top", "best"], ops: [
+                "BatchNormalization", "PRelu", "Elu", "Clip", "Abs", "Softplus", "Pow", "Log", "Exp", "Greater", "Cast",
+                "Tile", "Slice", "Split", "ReduceSumSquare", "ReduceMean", "ReduceL1", "TopK"], label: "modern-layer net")
+        }
+
+        /// Runs `graph` forward on random data, exports it and expects onnxruntime to give the same
+        /// `outputs` to 1e-4 relative, with the `ops` in the model.
+        static func expectONNXRuntimeMatches(_ graph: Graph, outputs: Set<String>, ops: [String], label: String) throws {
             let input = try #require(graph.blobs["data"])
             var random = RandomGenerator(seed: 5)
             for i in 0..<input.count { input.data[i] = random.gaussian(mean: 0, std: 1.5) }
             try graph.forward()
             let expected = Dictionary(uniqueKeysWithValues: graph.outputs.map { ($0.name, $0.tensor.values) })
-            #expect(Set(expected.keys) == ["gpoolM", "prob", "gpool_drop", "ip2"])
+            #expect(Set(expected.keys) == outputs)
 
             let root = try TestData.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: root) }
-            let modelURL = root.appendingPathComponent("zoo.onnx")
+            let modelURL = root.appendingPathComponent("net.onnx")
             let bytes = try ONNXExport.serializedModel(of: graph)
             try bytes.write(to: modelURL)
             let model = try Onnx_ModelProto(serializedBytes: bytes)
-            let ops = Set(model.graph.node.map(\.opType))
-            for op in ["Conv", "LeakyRelu", "LRN", "AveragePool", "Mul", "MaxPool", "GlobalMaxPool", "GlobalAveragePool",
-                       "Sigmoid", "Tanh", "Concat", "Sum", "Max", "Flatten", "Gemm", "Reshape", "Softmax", "Identity", "Relu"] {
-                #expect(ops.contains(op), "no \(op) node")
-            }
-            #expect(!ops.contains("Dropout"))
+            let present = Set(model.graph.node.map(\.opType))
+            for op in ops { #expect(present.contains(op), "no \(op) node") }
+            #expect(!present.contains("Dropout"))
 
             let inputURL = root.appendingPathComponent("input.f32")
             try input.values.withUnsafeBufferPointer { try Foundation.Data(buffer: $0).write(to: inputURL) }
@@ -150,7 +200,7 @@ extension ExperimentsSuite {
                 try #require(got.count == values.count, "\(name): \(got.count) values from onnxruntime, \(values.count) here")
                 worst = max(worst, Self.expectClose(got, values.map(Double.init), name))
             }
-            print("onnx: every-layer net, onnxruntime vs our forward pass, max relative difference \(worst)")
+            print("onnx: \(label), onnxruntime vs our forward pass, max relative difference \(worst)")
         }
 
         /// `export --onnx` of a LeNet trained here, run by onnxruntime on the images `classify`
