@@ -5,6 +5,7 @@ public enum LayerKind: Equatable, Sendable {
     case data(DataParams)
     case input(InputParams)
     case convolution(ConvolutionParams)
+    case deconvolution(DeconvolutionParams)
     case innerProduct(InnerProductParams)
     case relu(ReLUParams)
     case pooling(PoolingParams)
@@ -48,6 +49,7 @@ public enum LayerKind: Equatable, Sendable {
         case .data(let p): p
         case .input(let p): p
         case .convolution(let p): p
+        case .deconvolution(let p): p
         case .innerProduct(let p): p
         case .relu(let p): p
         case .pooling(let p): p
@@ -87,7 +89,7 @@ public enum LayerKind: Equatable, Sendable {
 
     /// Every kind's declaration, for reading a kind from its Caffe type name.
     public static let declarations: [any LayerKindDeclaration.Type] = [
-        DataParams.self, InputParams.self, ConvolutionParams.self, InnerProductParams.self, ReLUParams.self,
+        DataParams.self, InputParams.self, ConvolutionParams.self, DeconvolutionParams.self, InnerProductParams.self, ReLUParams.self,
         PoolingParams.self, LRNParams.self, DropoutParams.self, SoftmaxParams.self, SoftmaxWithLossParams.self,
         AccuracyParams.self, ConcatParams.self, EltwiseParams.self, FlattenParams.self, SigmoidParams.self,
         TanHParams.self, ELUParams.self, AbsValParams.self, BNLLParams.self, PowerParams.self, ExpParams.self,

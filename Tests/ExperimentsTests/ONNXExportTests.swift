@@ -159,13 +159,16 @@ extension ExperimentsSuite {
                 ArgMax("top", topK: 2, outMaxVal: true).inputs("flat")
                 ArgMax("best", axis: 1).inputs("cut2")
                 Silence("quiet", "cut1")
+                Deconvolution("up", outputs: 4, kernel: 4, stride: 2, pad: 1, group: 2).inputs("conv")
+                    .weights(.gaussian(std: 0.3)).bias(.gaussian(std: 0.1))
             }.spec
             let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 12))
             let bn = try #require(graph.layer(named: "bn"))
             bn.parameters[0].copy(from: [0.2, -0.4, 0.1, 0.6])
             bn.parameters[1].copy(from: [1.5, 0.5, 2, 1])
             bn.parameters[2].copy(from: [0.5])
-            try Self.expectONNXRuntimeMatches(graph, outputs: ["th", "sum", "mean", "l1", "top", "best"], ops: [
+            try Self.expectONNXRuntimeMatches(graph, outputs: ["th", "sum", "mean", "l1", "top", "best", "up"], ops: [
+                "ConvTranspose",
                 "BatchNormalization", "PRelu", "Elu", "Clip", "Abs", "Softplus", "Pow", "Log", "Exp", "Greater", "Cast",
                 "Tile", "Slice", "Split", "ReduceSumSquare", "ReduceMean", "ReduceL1", "TopK"], label: "modern-layer net")
         }

@@ -55,6 +55,7 @@ enum Zoo {
                       params: [ParamSpec(name: "a"), ParamSpec(name: "b")]),
             LayerSpec(name: "conv4", kind: .convolution(conv), bottoms: ["conv1"], tops: ["conv4"],
                       params: [ParamSpec(name: "a", lrMult: 3, decayMult: 1), ParamSpec(name: "b", lrMult: 4, decayMult: 0.5)]),
+            LayerSpec(name: "up", kind: .deconvolution(DeconvolutionParams(conv1)), bottoms: ["conv1"], tops: ["up"]),
             LayerSpec(name: "cat", kind: .concat(ConcatParams(axis: 1)), bottoms: ["c2", "conv3", "conv4"], tops: ["cat"]),
             LayerSpec(name: "sum", kind: .eltwise(EltwiseParams(operation: .sum, coeff: [1, -1])),
                       bottoms: ["conv3", "conv4"], tops: ["sum"]),

@@ -8,6 +8,7 @@ enum LayerFactory {
         case .data(let p): return try DataLayer(spec: spec, params: p, phase: phase, seed: random.next())
         case .input(let p): return InputLayer(spec: spec, params: p)
         case .convolution(let p): return try ConvolutionEngine.makeLayer(spec: spec, params: p, options: options)
+        case .deconvolution(let p): return DeconvolutionLayer(spec: spec, params: p)
         case .innerProduct(let p): return InnerProductLayer(spec: spec, params: p)
         case .relu(let p): return ReLULayer(spec: spec, params: p)
         case .pooling(let p): return PoolingLayer(spec: spec, params: p)

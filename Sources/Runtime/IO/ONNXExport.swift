@@ -141,6 +141,17 @@ private struct ONNXGraphWriter {
             ])
             value(top, shape: outShape)
 
+        case .deconvolution(let d):
+            let p = d.convolution
+            let weights = try parameter(layer, 0, "weight")
+            let bias = p.biasTerm ? [try parameter(layer, 1, "bias")] : []
+            node("ConvTranspose", name, [x, weights] + bias, [write(top, by: name)], [
+                .ints("kernel_shape", [p.kernelH, p.kernelW]), .ints("strides", [p.strideH, p.strideW]),
+                .ints("pads", [p.padH, p.padW, p.padH, p.padW]), .ints("dilations", [1, 1]),
+                .int("group", p.group),
+            ])
+            value(top, shape: outShape)
+
         case .innerProduct(let p):
             let axis = try canonical(p.axis, rank: inShape.count, spec)
             let rows = inShape[..<axis].reduce(1, *), columns = inShape[axis...].reduce(1, *)

@@ -29,6 +29,10 @@ struct WrittenZoo: Recipe {
             Convolution("conv4", outputs: 8, kernel: 3)
                 .weights(.msra(.fanOut)).bias(.constant(0.1)).inputs("conv1")
                 .lrMult(3, bias: 4, biasDecay: 0.5).sharing("a", "b")
+            Deconvolution("up", outputs: 4, kernel: (3, 2), stride: (2, 1), pad: (0, 1), group: 2,
+                          bias: false)
+                .weights(.gaussian(mean: 0.5, std: 0.01)).bias(.uniform(min: -0.1, max: 0.2))
+                .inputs("conv1")
             Concat("cat", "c2", "conv3", "conv4")
             Eltwise("sum", .sum, "conv3", "conv4", coeff: [1, -1])
             Eltwise("prod", .product, "sum", "conv3")
