@@ -61,16 +61,17 @@ extension Filler {
         let reads: [String]
         switch type {
         case "constant": (filler, reads) = (.constant(value), ["value"])
-        case "gaussian": (filler, reads) = (.gaussian(mean: mean, std: std), ["mean", "std", "sparse"])
+        case "gaussian":
+            let dense = !f.has("sparse") || sparse < 0
+            (filler, reads) = (dense ? .gaussian(mean: mean, std: std) : .sparseGaussian(mean: mean, std: std, nonZero: sparse),
+                               ["mean", "std", "sparse"])
         case "uniform": (filler, reads) = (.uniform(min: min, max: max), ["min", "max"])
         case "xavier": (filler, reads) = (.xavier(norm), ["variance_norm"])
         case "msra": (filler, reads) = (.msra(norm), ["variance_norm"])
+        case "bilinear": (filler, reads) = (.bilinear, [])
+        case "positive_unitball": (filler, reads) = (.positiveUnitball, [])
         default:
-            f.unsupported("type", "Crema's fillers are constant, gaussian, uniform, xavier and msra")
-            return nil
-        }
-        if f.has("sparse") && sparse >= 0 && type == "gaussian" {
-            f.unsupported("sparse", "Crema's gaussian filler is dense; remove it")
+            f.unsupported("type", "Crema's fillers are constant, gaussian, uniform, xavier, msra, bilinear and positive_unitball")
             return nil
         }
         for name in ["value", "min", "max", "mean", "std", "sparse", "variance_norm"] where !reads.contains(name) {
@@ -88,6 +89,9 @@ extension Filler {
         case .uniform(let lo, let hi): w.float("min", lo, unless: 0); w.float("max", hi, unless: 1)
         case .xavier(let n), .msra(let n):
             if n != .fanIn { w.identifier("variance_norm", n.rawValue) }
+        case .sparseGaussian(let m, let s, let n):
+            w.float("mean", m, unless: 0); w.float("std", s, unless: 1); w.int("sparse", n)
+        case .bilinear, .positiveUnitball: break
         }
     }
 }

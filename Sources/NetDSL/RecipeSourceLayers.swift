@@ -31,6 +31,10 @@ extension RecipeSource {
         case .uniform(let lo, let hi): return ".uniform(min: \(f(lo)), max: \(f(hi)))"
         case .xavier(let norm): return norm == .fanIn ? ".xavier" : ".xavier(\(varianceNorm(norm)))"
         case .msra(let norm): return norm == .fanIn ? ".msra" : ".msra(\(varianceNorm(norm)))"
+        case .sparseGaussian(let mean, let std, let n):
+            return ".sparseGaussian(" + (mean == 0 ? "" : "mean: \(f(mean)), ") + "std: \(f(std)), nonZero: \(SwiftLiteral.int(n)))"
+        case .bilinear: return ".bilinear"
+        case .positiveUnitball: return ".positiveUnitball"
         }
     }
 

@@ -37,7 +37,7 @@ enum Zoo {
         var bias = BiasParams(axis: 1, numAxes: 2)
         bias.filler = .uniform(min: -1, max: 1)
         var prelu = PReLUParams(channelShared: true)
-        prelu.filler = .constant(0.3)
+        prelu.filler = .sparseGaussian(std: 0.2, nonZero: 3)
         var accuracy = AccuracyParams(topK: 5)
         (accuracy.axis, accuracy.ignoreLabel) = (2, 3)
 
@@ -56,6 +56,7 @@ enum Zoo {
             LayerSpec(name: "conv4", kind: .convolution(conv), bottoms: ["conv1"], tops: ["conv4"],
                       params: [ParamSpec(name: "a", lrMult: 3, decayMult: 1), ParamSpec(name: "b", lrMult: 4, decayMult: 0.5)]),
             LayerSpec(name: "up", kind: .deconvolution(DeconvolutionParams(conv1)), bottoms: ["conv1"], tops: ["up"]),
+            LayerSpec(name: "up2", kind: .deconvolution(DeconvolutionParams(Self.bilinear)), bottoms: ["up"], tops: ["up2"]),
             LayerSpec(name: "cat", kind: .concat(ConcatParams(axis: 1)), bottoms: ["c2", "conv3", "conv4"], tops: ["cat"]),
             LayerSpec(name: "sum", kind: .eltwise(EltwiseParams(operation: .sum, coeff: [1, -1])),
                       bottoms: ["conv3", "conv4"], tops: ["sum"]),
@@ -100,6 +101,12 @@ enum Zoo {
             LayerSpec(name: "loss2", kind: .softmaxWithLoss(SoftmaxWithLossParams()), bottoms: ["p2", "label"],
                       tops: ["loss2"], phase: .train),
         ])
+    }
+
+    static var bilinear: ConvolutionParams {
+        var p = ConvolutionParams(numOutput: 4, kernelH: 4, kernelW: 4)
+        (p.strideH, p.strideW, p.biasTerm, p.weightFiller) = (2, 2, false, .bilinear)
+        return p
     }
 
     static var plan: SolverPlan {

@@ -95,6 +95,31 @@ public final class ParameterStore {
         case .msra(let norm):
             let std = (2 / fan(norm)).squareRoot()
             for i in 0..<n { p[i] = random.gaussian(mean: 0, std: std) }
+        case .sparseGaussian(let mean, let std, let nonZero):
+            let keep = Float(nonZero) / Float(max(tensor.shape.first ?? 1, 1))
+            for i in 0..<n {
+                let value = random.gaussian(mean: mean, std: std)
+                p[i] = random.uniform(0, 1) < keep ? value : 0
+            }
+        case .bilinear:
+            // Caffe's BilinearFiller: f = ceil(k / 2), centre c = (2f - 1 - f % 2) / (2f), each
+            // weight the product of (1 - |x / f - c|) over its two kernel axes.
+            let h = tensor.shape.count >= 2 ? tensor.shape[tensor.shape.count - 2] : 1
+            let w = tensor.shape.last ?? 1
+            let factor = Float((w + 1) / 2)
+            let centre = (2 * factor - 1 - Float(Int(factor) % 2)) / (2 * factor)
+            for i in 0..<n {
+                let x = Float(i % w), y = Float((i / w) % h)
+                p[i] = (1 - abs(x / factor - centre)) * (1 - abs(y / factor - centre))
+            }
+        case .positiveUnitball:
+            for i in 0..<n { p[i] = random.uniform(0, 1) }
+            let outputs = max(tensor.shape.first ?? 1, 1), per = n / outputs
+            for o in 0..<outputs {
+                var sum: Float = 0
+                for i in 0..<per { sum += p[o * per + i] }
+                if sum > 0 { for i in 0..<per { p[o * per + i] /= sum } }
+            }
         }
     }
 }

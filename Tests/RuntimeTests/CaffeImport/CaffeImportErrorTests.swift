@@ -75,7 +75,7 @@ import Testing
         layer { name: "conv" type: "Convolution" bottom: "data" top: "conv"
                 convolution_param { num_output: 2 kernel_size: 3 kernel_h: 3 kernel_w: 3 } }
         layer { name: "fc" type: "InnerProduct" bottom: "data" top: "fc"
-                inner_product_param { num_output: 2 weight_filler { type: "bilinear" } } }
+                inner_product_param { num_output: 2 weight_filler { type: "orthogonal" } } }
         """
         let found = CaffeFixtures.importError { _ = try CaffeImport.parse(netText: text, file: "inline.prototxt") }?.problems ?? []
         #expect(found.map(\.line) == [4, 5, 7, 9], "\(found)")
@@ -83,7 +83,7 @@ import Testing
         #expect(found[0].message.contains("'pooling_param.kernel_size' is given 2 times"))
         #expect(found[1].message.contains("layer 'ip' (InnerProduct): has no bottom"))
         #expect(found[2].message.contains("both kernel_size and kernel_h/kernel_w"))
-        #expect(found[3].message.contains("'inner_product_param.weight_filler.type: \"bilinear\"' is not supported"))
+        #expect(found[3].message.contains("'inner_product_param.weight_filler.type: \"orthogonal\"' is not supported"))
     }
 
     @Test func solverProblemsNameTheSolversLines() throws {

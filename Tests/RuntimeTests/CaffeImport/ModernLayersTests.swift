@@ -13,7 +13,7 @@ import Testing
             convolution_param { num_output: 4 kernel_size: 3 pad: 1 bias_term: false weight_filler { type: "msra" } } }
     layer { name: "bn" type: "BatchNorm" bottom: "conv" top: "conv" batch_norm_param { eps: 0.001 } }
     layer { name: "sc" type: "Scale" bottom: "conv" top: "conv" scale_param { bias_term: true } }
-    layer { name: "prelu" type: "PReLU" bottom: "conv" top: "conv" prelu_param { channel_shared: true filler { type: "constant" value: 0.1 } } }
+    layer { name: "prelu" type: "PReLU" bottom: "conv" top: "conv" prelu_param { channel_shared: true filler { type: "gaussian" std: 0.1 sparse: 2 } } }
     layer { name: "elu" type: "ELU" bottom: "conv" top: "elu" elu_param { alpha: 0.5 } }
     layer { name: "abs" type: "AbsVal" bottom: "elu" top: "abs" }
     layer { name: "bnll" type: "BNLL" bottom: "abs" top: "bnll" }
@@ -41,7 +41,7 @@ import Testing
         #expect(kinds["bn"] == .batchNorm(BatchNormParams(useGlobalStats: nil, movingAverageFraction: 0.999, eps: 0.001)))
         #expect(kinds["sc"] == .scale(ScaleParams(biasTerm: true)))
         var prelu = PReLUParams(channelShared: true)
-        prelu.filler = .constant(0.1)
+        prelu.filler = .sparseGaussian(std: 0.1, nonZero: 2)
         #expect(kinds["prelu"] == .prelu(prelu))
         #expect(kinds["elu"] == .elu(ELUParams(alpha: 0.5)))
         #expect(kinds["abs"] == .absVal)
