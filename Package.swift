@@ -65,7 +65,9 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: ["NetDSL", "Runtime", "Recipes", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Benchmarks"
+            path: "Benchmarks",
+            // The peers' Python scripts and reports.
+            exclude: ["peers"]
         ),
 
         .testTarget(name: "NetDSLTests", dependencies: ["NetDSL", "Recipes"], path: "Tests/NetDSLTests"),

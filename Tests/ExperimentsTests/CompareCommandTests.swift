@@ -131,7 +131,7 @@ extension ExperimentsSuite {
             _ = try Self.makeRuns(in: results)
             for name in ["curves.html", "curves.svg"] {
                 let out = results.appendingPathComponent(name)
-                var command = try CompareCommand.parseAsRoot(["lenet", "--results", results.path, "--plot", out.path]) as! CompareCommand
+                let command = try CompareCommand.parseAsRoot(["lenet", "--results", results.path, "--plot", out.path]) as! CompareCommand
                 try command.run()
                 let text = try String(contentsOf: out, encoding: .utf8)
                 // a: train/loss, test/loss, test/accuracy; b: train/loss, test/accuracy.
@@ -230,7 +230,7 @@ extension ExperimentsSuite {
             let results = try Self.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: results) }
             for lr in ["0.01", "0.02"] {
-                var train = try TrainCommand.parseAsRoot(
+                let train = try TrainCommand.parseAsRoot(
                     ["lenet", "--iterations", "20", "--seed", "3", "--results", results.path, "--quiet",
                      "--set", "solver.base_lr=\(lr)", "--set", "solver.display=10",
                      "--set", "solver.test_interval=20", "--set", "solver.test_iter=2"]) as! TrainCommand

@@ -25,7 +25,7 @@ extension ExperimentsSuite {
             #expect(decoded.pixels == [UInt8](idx.item(0)))
 
             let data = root.appendingPathComponent("ilsvrc")
-            guard var prepare = try ExperimentsCLI.parseAsRoot(
+            guard let prepare = try ExperimentsCLI.parseAsRoot(
                 ["prepare", "imagenet", "--train-root", png.appendingPathComponent("train").path + "/",
                  "--val-root", png.appendingPathComponent("test").path + "/",
                  "--train-list", png.appendingPathComponent("train.txt").path,

@@ -33,7 +33,7 @@ enum TestData {
 
     /// Runs `experiments train` with these arguments, as the command line would.
     static func train(_ arguments: [String]) throws {
-        guard var command = try ExperimentsCLI.parseAsRoot(["train"] + arguments) as? TrainCommand else {
+        guard let command = try ExperimentsCLI.parseAsRoot(["train"] + arguments) as? TrainCommand else {
             throw CLIError("arguments did not parse as a train command: \(arguments)")
         }
         try command.run()

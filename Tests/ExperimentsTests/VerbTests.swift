@@ -80,12 +80,12 @@ extension ExperimentsSuite {
 
         @Test func timeReportsCaffesSummaryLines() throws {
             try TestData.ensureFashionMNIST()
-            guard var time = try ExperimentsCLI.parseAsRoot(["time", "caffenet", "--phase", "test", "--batch", "1", "--repeat", "1"]) as? TimeCommand else {
+            guard let time = try ExperimentsCLI.parseAsRoot(["time", "caffenet", "--phase", "test", "--batch", "1", "--repeat", "1"]) as? TimeCommand else {
                 Issue.record("time did not parse")
                 return
             }
             try time.run()
-            guard var train = try ExperimentsCLI.parseAsRoot(["time", "lenet", "--repeat", "2"]) as? TimeCommand else {
+            guard let train = try ExperimentsCLI.parseAsRoot(["time", "lenet", "--repeat", "2"]) as? TimeCommand else {
                 Issue.record("time did not parse")
                 return
             }

@@ -92,7 +92,7 @@ import Testing
         let n = 256
         let a = [Float](repeating: 1e-20, count: n * n)
         var b = [Float](repeating: 1e-21, count: n * n)
-        b[0] = 1e-39  // a denormal input: read as 0
+        b[0] = Float(bitPattern: 0x000A_E398)  // a denormal input (about 1e-39): read as 0
         var c = [Float](repeating: 1, count: n * n)
         let saved = BLAS.threads
         BLAS.threads = max(2, saved)
