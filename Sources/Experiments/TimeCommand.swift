@@ -13,6 +13,11 @@ struct TimeCommand: ParsableCommand {
 
     @OptionGroup var options: RecipeOptions
 
+    @Option(name: .customLong("net"), help: ArgumentHelp(
+        "Time a Caffe net prototxt as it stands instead of a recipe: a deploy net (its Input filled with generated values) or a train_val.",
+        valueName: "NET.prototxt"))
+    var netFile: String?
+
     @Option(help: "Phase to time: train (forward and backward) or test (forward only).")
     var phase: Phase = .train
 
@@ -36,14 +41,15 @@ struct TimeCommand: ParsableCommand {
         guard !step || phase == .train else {
             throw CLIError("--step times training steps, which only the train phase has; leave out --phase test or --step")
         }
-        let (name, resolvedNet, plan, _) = try options.resolve()
+        let (name, resolvedNet, plan) = try load()
         configureThreads(threads)
         var net = resolvedNet
         try DataPreparation.prepareMissing(for: net) { log($0, "prepare.swift:1") }
+        if let batch { guard batch > 0 else { throw CLIError("--batch must be at least 1") } }
         let synthetic = try Self.replaceMissingData(in: &net, phase: phase, batch: batch)
+            ?? Self.generatedInput(in: &net, phase: phase, batch: batch)
         if let synthetic { log(synthetic, "caffe.cpp:366") }
-        if let batch, synthetic == nil {
-            guard batch > 0 else { throw CLIError("--batch must be at least 1") }
+        if let batch, net.dataLayerIndex(in: phase) != nil, synthetic == nil {
             var scratch = plan
             try Overrides.apply("data.\(phase.rawValue).batch_size=\(batch)", net: &net, solver: &scratch)
         }
@@ -178,6 +184,40 @@ struct TimeCommand: ParsableCommand {
 
     /// Replaces the phase's Data layer with an Input layer of the same output shape when its
     /// database is missing, so nets whose data is not on disk (ImageNet) can still be timed.
+    /// The recipe (or solver) with its overrides, or the `--net` prototxt with a plan of one
+    /// iteration (used only by `--step`, at Caffe's base_lr 0.01).
+    private func load() throws -> (String, NetSpec, SolverPlan) {
+        guard let netFile else {
+            let (name, net, plan, _) = try options.resolve()
+            return (name, net, plan)
+        }
+        guard options.recipe == nil, options.solver == nil else {
+            throw CLIError("give one of a recipe, --solver SOLVER.prototxt and --net NET.prototxt")
+        }
+        let imported = try CaffeImport.load(net: netFile)
+        for note in imported.notes { FileHandle.standardError.write(Foundation.Data("Note: \(note)\n".utf8)) }
+        var net = imported.net, plan = SolverPlan(baseLR: 0.01, iterations: 1)
+        for assignment in options.settings {
+            do { try Overrides.apply(assignment, net: &net, solver: &plan) } catch let error as OverrideError { throw CLIError(error.message) }
+        }
+        return (RecipeOptions.runName(net: net.name, solver: netFile), net, plan)
+    }
+
+    /// A net whose `phase` reads an Input layer (a deploy net): its first axis set to `batch`,
+    /// and its values generated.
+    static func generatedInput(in net: inout NetSpec, phase: Phase, batch: Int?) -> String? {
+        guard net.dataLayerIndex(in: phase) == nil,
+              let index = net.layers.firstIndex(where: { layer in
+                  if case .input = layer.kind { return layer.phase == nil || layer.phase == phase }
+                  return false
+              }),
+              case .input(var p) = net.layers[index].kind else { return nil }
+        if let batch { p.shapes = p.shapes.map { $0.isEmpty ? $0 : [batch] + $0.dropFirst() } }
+        net.layers[index].kind = .input(p)
+        let shape = p.shapes.first ?? []
+        return "timing on generated inputs of shape \(shape.map(String.init).joined(separator: "x")) in the Input layer '\(net.layers[index].name)'"
+    }
+
     static func replaceMissingData(in net: inout NetSpec, phase: Phase, batch: Int?) throws -> String? {
         guard let index = net.dataLayerIndex(in: phase), case .data(let p) = net.layers[index].kind,
               !FileManager.default.fileExists(atPath: p.source) else { return nil }

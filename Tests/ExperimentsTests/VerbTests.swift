@@ -92,6 +92,25 @@ extension ExperimentsSuite {
             try train.run()
         }
 
+        /// `time --net` times a deploy prototxt as it stands: its Input layer takes `--batch` and
+        /// generated values.
+        @Test func timeTakesADeployPrototxt() throws {
+            let root = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: root) }
+            let json = root.appendingPathComponent("time.json")
+            let command = try #require(try ExperimentsCLI.parseAsRoot(
+                ["time", "--net", "Tests/RuntimeTests/Fixtures/caffe/zoo/mnist_lenet.prototxt", "--phase", "test",
+                 "--batch", "3", "--repeat", "1", "--json", json.path]) as? TimeCommand)
+            try command.run()
+            let record = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: json)) as? [String: Any]
+            #expect(record?["batch"] as? Int == 3)
+            #expect(record?["generated_inputs"] as? Bool == true)
+            #expect(record?["recipe"] as? String == "lenet")
+            #expect(throws: CLIError.self) {
+                try (ExperimentsCLI.parseAsRoot(["time", "lenet", "--net", "x.prototxt"]) as? TimeCommand)?.run()
+            }
+        }
+
         /// Kill -9 a run that snapshots every iteration, at several moments: whatever is left in
         /// snapshots/ must read back whole (writes go to a temporary file that is renamed).
         @Test func snapshotsSurviveAKilledWriter() throws {
