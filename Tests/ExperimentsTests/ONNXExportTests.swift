@@ -158,6 +158,7 @@ extension ExperimentsSuite {
                 Reduction("l1", .absoluteSum, axis: 1).inputs("flat")
                 ArgMax("top", topK: 2, outMaxVal: true).inputs("flat")
                 ArgMax("best", axis: 1).inputs("cut2")
+                InnerProduct("ipT", outputs: 3).transposed().inputs("flat").weights(.gaussian(std: 0.3)).bias(.gaussian(std: 0.1))
                 Silence("quiet", "cut1")
                 Deconvolution("up", outputs: 4, kernel: 4, stride: 2, pad: 1, group: 2).inputs("conv")
                     .weights(.gaussian(std: 0.3)).bias(.gaussian(std: 0.1))
@@ -167,7 +168,7 @@ extension ExperimentsSuite {
             bn.parameters[0].copy(from: [0.2, -0.4, 0.1, 0.6])
             bn.parameters[1].copy(from: [1.5, 0.5, 2, 1])
             bn.parameters[2].copy(from: [0.5])
-            try Self.expectONNXRuntimeMatches(graph, outputs: ["th", "sum", "mean", "l1", "top", "best", "up"], ops: [
+            try Self.expectONNXRuntimeMatches(graph, outputs: ["th", "sum", "mean", "l1", "top", "best", "up", "ipT"], ops: [
                 "ConvTranspose",
                 "BatchNormalization", "PRelu", "Elu", "Clip", "Abs", "Softplus", "Pow", "Log", "Exp", "Greater", "Cast",
                 "Tile", "Slice", "Split", "ReduceSumSquare", "ReduceMean", "ReduceL1", "TopK"], label: "modern-layer net")

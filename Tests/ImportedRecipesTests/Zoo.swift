@@ -21,7 +21,7 @@ enum Zoo {
         conv.weightFiller = .msra(.fanOut)
         conv.biasFiller = .constant(0.1)
         var ip = InnerProductParams(numOutput: 10)
-        (ip.axis, ip.weightFiller, ip.biasTerm) = (2, .xavier(.average), false)
+        (ip.axis, ip.weightFiller, ip.biasTerm, ip.transpose) = (2, .xavier(.average), false, true)
         var global = PoolingParams(method: .average, kernelH: 1, kernelW: 1)
         global.globalPooling = true
         var globalNoKernel = PoolingParams(method: .max, kernelH: 0, kernelW: 0)

@@ -5,7 +5,22 @@ public struct InnerProductParams: Codable, Equatable, Sendable {
     public var biasFiller: Filler = .constant(0)
     /// The first axis folded into the inner product; earlier axes are the batch.
     public var axis = 1
+    /// Weights stored inputs x outputs rather than outputs x inputs (Caffe's `transpose`).
+    public var transpose = false
     public init(numOutput: Int) { self.numOutput = numOutput }
+
+    private enum CodingKeys: String, CodingKey { case numOutput, biasTerm, weightFiller, biasFiller, axis, transpose }
+
+    /// Run records written before `transpose` was a setting have none: outputs x inputs.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        numOutput = try c.decode(Int.self, forKey: .numOutput)
+        biasTerm = try c.decode(Bool.self, forKey: .biasTerm)
+        weightFiller = try c.decode(Filler.self, forKey: .weightFiller)
+        biasFiller = try c.decode(Filler.self, forKey: .biasFiller)
+        axis = try c.decode(Int.self, forKey: .axis)
+        transpose = try c.decodeIfPresent(Bool.self, forKey: .transpose) ?? false
+    }
 }
 
 /// A fully connected layer: every input feature to `outputs` features.
@@ -26,6 +41,8 @@ public struct InnerProduct: NetLayer {
     public func bias(_ filler: Filler) -> Self { with { $0.params.biasFiller = filler } }
     /// Folds the axes from `axis` on into the inner product; earlier axes are the batch.
     public func axis(_ axis: Int) -> Self { with { $0.params.axis = axis } }
+    /// Stores the weights inputs x outputs (Caffe's `transpose: true`).
+    public func transposed(_ on: Bool = true) -> Self { with { $0.params.transpose = on } }
 }
 
 extension InnerProductParams: LayerKindDeclaration {
@@ -46,14 +63,12 @@ extension InnerProductParams: LayerKindDeclaration {
             pf.problem("num_output", "inner_product_param needs num_output greater than 0")
             return nil
         }
-        if pf.bool("transpose") == true {
-            pf.unsupported("transpose", "Crema stores InnerProduct weights as outputs x inputs only; remove it")
-        }
         guard let weights = Filler.read(caffe: pf.message("weight_filler")),
               let bias = Filler.read(caffe: pf.message("bias_filler")) else { return nil }
         var p = InnerProductParams(numOutput: numOutput)
         p.biasTerm = pf.bool("bias_term") ?? true
         p.axis = pf.int("axis") ?? 1
+        p.transpose = pf.bool("transpose") ?? false
         p.weightFiller = weights
         p.biasFiller = bias
         return p
@@ -66,6 +81,7 @@ extension InnerProductParams: LayerKindDeclaration {
             if weightFiller != .constant(0) { c.message("weight_filler", weightFiller.write(caffe:)) }
             if biasFiller != .constant(0) { c.message("bias_filler", biasFiller.write(caffe:)) }
             c.int("axis", axis, unless: 1)
+            c.bool("transpose", transpose, unless: false)
         }
     }
 
@@ -74,6 +90,7 @@ extension InnerProductParams: LayerKindDeclaration {
                                + (biasTerm ? [] : ["bias: false"]))
         code.modifiers += RecipeSource.fillers(weightFiller, biasFiller)
         if axis != 1 { code.modifiers.append(".axis(\(SwiftLiteral.int(axis)))") }
+        if transpose { code.modifiers.append(".transposed()") }
         return code
     }
 }

@@ -163,10 +163,10 @@ private struct ONNXGraphWriter {
             let weights = try parameter(layer, 0, "weight")
             let bias = p.biasTerm ? [try parameter(layer, 1, "bias")] : []
             if outShape == [rows, p.numOutput] {
-                node("Gemm", name, [matrix, weights] + bias, [write(top, by: name)], [.int("transB", 1)])
+                node("Gemm", name, [matrix, weights] + bias, [write(top, by: name)], [.int("transB", p.transpose ? 0 : 1)])
             } else {
                 let product = temporary("\(name)_gemm")
-                node("Gemm", name, [matrix, weights] + bias, [product], [.int("transB", 1)])
+                node("Gemm", name, [matrix, weights] + bias, [product], [.int("transB", p.transpose ? 0 : 1)])
                 let shape = int64Initializer("\(name)_shape", outShape)
                 node("Reshape", "\(name)/reshape", [product, shape], [write(top, by: name)])
             }

@@ -1,7 +1,8 @@
 import NetDSL
 
 /// Caffe's InnerProduct: the input is a matrix of `M` rows (the axes before `axis`) by `K`
-/// columns (the rest), and `top = bottom * W^T + bias` with weights `numOutput x K`.
+/// columns (the rest), and `top = bottom * W^T + bias` with weights `numOutput x K` (or
+/// `top = bottom * W` with weights `K x numOutput` when `transpose`).
 final class InnerProductLayer: Layer {
     func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
@@ -32,7 +33,8 @@ final class InnerProductLayer: Layer {
         let shape = bottoms[0].shape
         axis = try canonicalAxis(of: shape)
         inputs = bottoms[0].count(from: axis)
-        let w = try store.parameter(for: spec, index: 0, shape: [params.numOutput, inputs], filler: params.weightFiller)
+        let weightShape = params.transpose ? [inputs, params.numOutput] : [params.numOutput, inputs]
+        let w = try store.parameter(for: spec, index: 0, shape: weightShape, filler: params.weightFiller)
         parameters = [w]
         if params.biasTerm {
             parameters.append(try store.parameter(for: spec, index: 1, shape: [params.numOutput], filler: params.biasFiller))
@@ -68,13 +70,13 @@ final class InnerProductLayer: Layer {
 
     func forward(bottoms: [Tensor], tops: [Tensor]) throws {
         let n = params.numOutput
-        if rows <= BLAS.smallBatchLimit {
+        if rows <= BLAS.smallBatchLimit && !params.transpose {
             // A few rows: bound by reading the weights, which this streams once on every core.
             BLAS.smallBatchProduct(m: rows, outputs: n, k: inputs, weights: weights.data, x: bottoms[0].data,
                                    bias: bias.map { UnsafePointer($0.data) }, y: tops[0].data)
             return
         }
-        BLAS.gemm(transA: false, transB: true, m: rows, n: n, k: inputs, alpha: 1,
+        BLAS.gemm(transA: false, transB: !params.transpose, m: rows, n: n, k: inputs, alpha: 1,
                   a: bottoms[0].data, b: weights.data, beta: 0, c: tops[0].data)
         if let bias {
             BLAS.gemm(transA: false, transB: false, m: rows, n: n, k: 1, alpha: 1,
@@ -85,13 +87,18 @@ final class InnerProductLayer: Layer {
     func backward(tops: [Tensor], propagateDown: [Bool], bottoms: [Tensor]) {
         let n = params.numOutput
         let dy = tops[0].diff
-        BLAS.gemm(transA: true, transB: false, m: n, n: inputs, k: rows, alpha: 1,
-                  a: dy, b: bottoms[0].data, beta: 1, c: weights.diff)
+        if params.transpose {
+            BLAS.gemm(transA: true, transB: false, m: inputs, n: n, k: rows, alpha: 1,
+                      a: bottoms[0].data, b: dy, beta: 1, c: weights.diff)
+        } else {
+            BLAS.gemm(transA: true, transB: false, m: n, n: inputs, k: rows, alpha: 1,
+                      a: dy, b: bottoms[0].data, beta: 1, c: weights.diff)
+        }
         if let bias {
             BLAS.gemv(trans: true, m: rows, n: n, alpha: 1, a: dy, x: ones.pointer, beta: 1, y: bias.diff)
         }
         if propagateDown.first == true {
-            BLAS.gemm(transA: false, transB: false, m: rows, n: inputs, k: n, alpha: 1,
+            BLAS.gemm(transA: false, transB: params.transpose, m: rows, n: inputs, k: n, alpha: 1,
                       a: dy, b: weights.data, beta: 0, c: bottoms[0].diff)
         }
     }

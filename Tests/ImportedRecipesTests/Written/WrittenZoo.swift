@@ -71,7 +71,7 @@ struct WrittenZoo: Recipe {
             Dropout("drop", ratio: 0.3).inputs("swish").outputs("dropped")
             Flatten("flat", axis: 2, endAxis: 3)
             InnerProduct("ip", outputs: 10, bias: false)
-                .weights(.xavier(.average)).axis(2).params(ParamSpec(lrMult: 1.5))
+                .weights(.xavier(.average)).axis(2).transposed().params(ParamSpec(lrMult: 1.5))
             Test { Softmax("prob", axis: 2) }
 
             Test {

@@ -88,3 +88,46 @@ private func makeIP(outputs: Int, axis: Int = 1, bias: Bool = true) -> InnerProd
         #expect(x.gradients.allSatisfy { $0 == 7 })
     }
 }
+
+/// Caffe's `transpose: true`: weights stored inputs x outputs.
+@Suite struct TransposedInnerProductTests {
+    private func layer(transpose: Bool, rows: Int) -> InnerProductLayer {
+        var p = InnerProductParams(numOutput: 3)
+        (p.transpose, p.weightFiller, p.biasFiller) = (transpose, .gaussian(std: 0.5), .gaussian(std: 0.2))
+        return InnerProductLayer(spec: LayerSpec(name: "ip", kind: .innerProduct(p)), params: p)
+    }
+
+    @Test(arguments: [2, 40])
+    func equalsThePlainLayerWithTransposedWeights(rows: Int) throws {
+        let x = randomTensor([rows, 4, 2], seed: 80)
+        let plain = layer(transpose: false, rows: rows), transposed = layer(transpose: true, rows: rows)
+        let y1 = Tensor(), y2 = Tensor()
+        try plain.setUp(bottoms: [x], tops: [y1], store: ParameterStore(seed: 1))
+        try transposed.setUp(bottoms: [x], tops: [y2], store: ParameterStore(seed: 2))
+        #expect(transposed.parameters[0].shape == [8, 3])
+        let w = plain.parameters[0].values
+        transposed.parameters[0].copy(from: (0..<24).map { i in w[(i % 3) * 8 + i / 3] })
+        transposed.parameters[1].copy(from: plain.parameters[1].values)
+        for (l, y) in [(plain, y1), (transposed, y2)] {
+            try l.reshape(bottoms: [x], tops: [y])
+            try l.forward(bottoms: [x], tops: [y])
+        }
+        for (a, b) in zip(y1.values, y2.values) { #expect(abs(a - b) < 1e-5) }
+    }
+
+    @Test func gradients() throws {
+        let x = randomTensor([5, 4], seed: 81)
+        let checked = try GradientChecker().check(layer: layer(transpose: true, rows: 5), bottoms: [x], tops: [Tensor()])
+        #expect(checked == x.count + 12 + 3)
+    }
+
+    @Test func readsAndWritesCaffesField() throws {
+        let net = try CaffeImport.parse(netText: """
+        layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 4 } } }
+        layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip" inner_product_param { num_output: 3 transpose: true } }
+        """, file: "t.prototxt").net
+        guard case .innerProduct(let p) = net.layers[1].kind else { Issue.record("not an InnerProduct"); return }
+        #expect(p.transpose)
+        #expect(try DeployPrototxt.text(for: net).contains("transpose: true"))
+    }
+}
