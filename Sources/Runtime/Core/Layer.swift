@@ -39,6 +39,23 @@ extension Layer {
     }
 }
 
+extension Layer {
+    /// The check for kernels that cannot write over their input.
+    func requireOwnOutput(_ bottoms: [Tensor], _ tops: [Tensor]) throws {
+        if tops.contains(where: { top in bottoms.contains { $0 === top } }) {
+            throw LayerError(spec, "cannot run in place: give its output its own name")
+        }
+    }
+
+    /// `axis` counted from the front, negative axes from the end (Caffe's CanonicalAxisIndex).
+    func canonicalAxis(_ axis: Int, of shape: [Int]) throws -> Int {
+        guard axis >= -shape.count, axis < shape.count else {
+            throw LayerError(spec, "axis \(axis) is outside an input of shape \(shapeText(shape)) (\(shape.count) axes; negative axes count from the end)")
+        }
+        return axis < 0 ? axis + shape.count : axis
+    }
+}
+
 /// A layer that cannot run as written: names the layer and its recipe line.
 public struct LayerError: Error, CustomStringConvertible {
     public var layer: String

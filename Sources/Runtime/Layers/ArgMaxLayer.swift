@@ -16,17 +16,14 @@ final class ArgMaxLayer: Layer {
 
     func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {
         try requireOneInputOneOutput(bottoms, tops)
-        guard tops[0] !== bottoms[0] else { throw LayerError(spec, "cannot run in place: give its output its own name") }
+        try requireOwnOutput(bottoms, tops)
     }
 
     func reshape(bottoms: [Tensor], tops: [Tensor]) throws {
         let shape = bottoms[0].shape
         let k = params.topK
         if let axis = params.axis {
-            guard axis >= -shape.count, axis < shape.count else {
-                throw LayerError(spec, "axis \(axis) is outside an input of shape \(shapeText(shape))")
-            }
-            let a = axis < 0 ? axis + shape.count : axis
+            let a = try canonicalAxis(axis, of: shape)
             (outer, dim, inner) = (shape[..<a].reduce(1, *), shape[a], shape[(a + 1)...].reduce(1, *))
             var out = shape
             out[a] = k

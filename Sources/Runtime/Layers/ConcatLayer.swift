@@ -20,9 +20,7 @@ final class ConcatLayer: Layer {
         guard !bottoms.isEmpty, tops.count == 1 else {
             throw LayerError(spec, "takes one or more inputs and one output, not \(bottoms.count) and \(tops.count)")
         }
-        if bottoms.contains(where: { $0 === tops[0] }) {
-            throw LayerError(spec, "cannot run in place: give its output its own name")
-        }
+        try requireOwnOutput(bottoms, tops)
     }
 
     func reshape(bottoms: [Tensor], tops: [Tensor]) throws {

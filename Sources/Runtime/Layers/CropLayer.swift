@@ -19,7 +19,7 @@ final class CropLayer: Layer {
         guard bottoms.count == 2, tops.count == 1 else {
             throw LayerError(spec, "takes the blob to crop and one of the target shape, and one output; not \(bottoms.count) and \(tops.count)")
         }
-        guard tops[0] !== bottoms[0] else { throw LayerError(spec, "cannot run in place: give its output its own name") }
+        try requireOwnOutput(bottoms, tops)
     }
 
     func reshape(bottoms: [Tensor], tops: [Tensor]) throws {
@@ -27,10 +27,7 @@ final class CropLayer: Layer {
         guard a.count == b.count else {
             throw LayerError(spec, "the inputs \(shapeText(a)) and \(shapeText(b)) must have the same number of axes")
         }
-        guard params.axis >= -a.count, params.axis < a.count else {
-            throw LayerError(spec, "axis \(params.axis) is outside an input of shape \(shapeText(a))")
-        }
-        let start = params.axis < 0 ? params.axis + a.count : params.axis
+        let start = try canonicalAxis(params.axis, of: a)
         let cropped = a.count - start
         guard params.offset.count <= 1 || params.offset.count == cropped else {
             throw LayerError(spec, "gives \(params.offset.count) offsets for \(cropped) cropped axes; give one for all, or one per axis")

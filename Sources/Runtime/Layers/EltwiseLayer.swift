@@ -23,9 +23,7 @@ final class EltwiseLayer: Layer {
         guard bottoms.count >= 2, tops.count == 1 else {
             throw LayerError(spec, "takes two or more inputs and one output, not \(bottoms.count) and \(tops.count)")
         }
-        if bottoms.contains(where: { $0 === tops[0] }) {
-            throw LayerError(spec, "cannot run in place: give its output its own name")
-        }
+        try requireOwnOutput(bottoms, tops)
         guard params.coeff.isEmpty || params.coeff.count == bottoms.count else {
             throw LayerError(spec, "has \(params.coeff.count) coefficients for \(bottoms.count) inputs; give one per input or none")
         }

@@ -15,7 +15,7 @@ final class ReductionLayer: Layer {
 
     func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {
         try requireOneInputOneOutput(bottoms, tops)
-        guard tops[0] !== bottoms[0] else { throw LayerError(spec, "cannot run in place: give its output its own name") }
+        try requireOwnOutput(bottoms, tops)
     }
 
     func reshape(bottoms: [Tensor], tops: [Tensor]) throws {

@@ -14,7 +14,7 @@ final class ReshapeLayer: Layer {
 
     func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {
         try requireOneInputOneOutput(bottoms, tops)
-        guard tops[0] !== bottoms[0] else { throw LayerError(spec, "cannot run in place: give its output its own name") }
+        try requireOwnOutput(bottoms, tops)
     }
 
     /// Caffe's rule: the axes from `axis` (`numAxes` of them) become `shape`, 0 copying the

@@ -19,15 +19,12 @@ final class SliceLayer: Layer {
         guard bottoms.count == 1, !tops.isEmpty else {
             throw LayerError(spec, "takes one input and one or more outputs, not \(bottoms.count) and \(tops.count)")
         }
-        guard !tops.contains(where: { $0 === bottoms[0] }) else { throw LayerError(spec, "cannot run in place: name its outputs") }
+        try requireOwnOutput(bottoms, tops)
     }
 
     func reshape(bottoms: [Tensor], tops: [Tensor]) throws {
         let shape = bottoms[0].shape
-        guard params.axis >= -shape.count, params.axis < shape.count else {
-            throw LayerError(spec, "axis \(params.axis) is outside an input of shape \(shapeText(shape))")
-        }
-        let a = params.axis < 0 ? params.axis + shape.count : params.axis
+        let a = try canonicalAxis(params.axis, of: shape)
         (outer, total, inner) = (shape[..<a].reduce(1, *), shape[a], shape[(a + 1)...].reduce(1, *))
         var starts: [Int]
         if params.slicePoints.isEmpty {

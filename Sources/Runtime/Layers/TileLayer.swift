@@ -14,16 +14,13 @@ final class TileLayer: Layer {
 
     func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {
         try requireOneInputOneOutput(bottoms, tops)
-        guard tops[0] !== bottoms[0] else { throw LayerError(spec, "cannot run in place: give its output its own name") }
+        try requireOwnOutput(bottoms, tops)
         guard params.tiles >= 1 else { throw LayerError(spec, "tiles is \(params.tiles); it must be at least 1") }
     }
 
     func reshape(bottoms: [Tensor], tops: [Tensor]) throws {
         let shape = bottoms[0].shape
-        guard params.axis >= -shape.count, params.axis < shape.count else {
-            throw LayerError(spec, "axis \(params.axis) is outside an input of shape \(shapeText(shape))")
-        }
-        let a = params.axis < 0 ? params.axis + shape.count : params.axis
+        let a = try canonicalAxis(params.axis, of: shape)
         (outer, inner) = (shape[..<a].reduce(1, *), shape[a...].reduce(1, *))
         var out = shape
         out[a] *= params.tiles
