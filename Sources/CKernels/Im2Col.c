@@ -30,12 +30,12 @@ static void im2col_plain(const float *image, float *col, const crema_conv_geomet
     for (int64_t pair = first_pair; pair < end_pair; pair++) {
         const int64_t c = pair / g->kernel_h, ki = pair % g->kernel_h;
         const float *src = image + c * plane;
-        const int64_t row_offset = ki - g->pad_h;
+        const int64_t row_offset = ki * g->dilation_h - g->pad_h;
         int64_t r0, r1;
         valid_range(row_offset, g->stride_h, g->height, g->out_h, &r0, &r1);
         for (int64_t kj = 0; kj < g->kernel_w; kj++) {
             float *dst = col + (pair * g->kernel_w + kj) * ld;
-            const int64_t col_offset = kj - g->pad_w;
+            const int64_t col_offset = kj * g->dilation_w - g->pad_w;
             int64_t c0, c1;
             valid_range(col_offset, g->stride_w, g->width, g->out_w, &c0, &c1);
             for (int64_t oh = 0; oh < g->out_h; oh++) {
@@ -61,12 +61,12 @@ static void col2im_plain(const float *col, float *image, const crema_conv_geomet
     for (int64_t c = first_channel; c < end_channel; c++) {
         float *dst = image + c * plane;
         for (int64_t ki = 0; ki < g->kernel_h; ki++) {
-            const int64_t row_offset = ki - g->pad_h;
+            const int64_t row_offset = ki * g->dilation_h - g->pad_h;
             int64_t r0, r1;
             valid_range(row_offset, g->stride_h, g->height, g->out_h, &r0, &r1);
             for (int64_t kj = 0; kj < g->kernel_w; kj++) {
                 const float *src = col + ((c * g->kernel_h + ki) * g->kernel_w + kj) * ld;
-                const int64_t col_offset = kj - g->pad_w;
+                const int64_t col_offset = kj * g->dilation_w - g->pad_w;
                 int64_t c0, c1;
                 valid_range(col_offset, g->stride_w, g->width, g->out_w, &c0, &c1);
                 for (int64_t oh = r0; oh < r1; oh++) {
@@ -106,12 +106,12 @@ CREMA_AVX512 static void im2col_avx512(const float *image, float *col, const cre
     for (int64_t pair = first_pair; pair < end_pair; pair++) {
         const int64_t c = pair / g.kernel_h, ki = pair % g.kernel_h;
         const float *src = image + c * plane;
-        const int64_t row_offset = ki - g.pad_h;
+        const int64_t row_offset = ki * g.dilation_h - g.pad_h;
         int64_t r0, r1;
         valid_range(row_offset, g.stride_h, g.height, g.out_h, &r0, &r1);
         for (int64_t kj = 0; kj < g.kernel_w; kj++) {
             float *dst = col + (pair * g.kernel_w + kj) * ld;
-            const int64_t col_offset = kj - g.pad_w;
+            const int64_t col_offset = kj * g.dilation_w - g.pad_w;
             int64_t c0, c1;
             valid_range(col_offset, 1, g.width, g.out_w, &c0, &c1);
             // Masked-off lanes are not read, so the padding never touches memory.
@@ -151,12 +151,12 @@ CREMA_AVX512 static void col2im_avx512(const float *col, float *image, const cre
             for (int64_t s = 0; s < steps; s++) sum[s] = _mm512_setzero_ps();
             for (int64_t ki = 0; ki < g.kernel_h; ki++) {
                 // The output row whose window row ki is this input row, if any.
-                const int64_t t = ih + g.pad_h - ki;
+                const int64_t t = ih + g.pad_h - ki * g.dilation_h;
                 if (t < 0 || t % g.stride_h != 0) continue;
                 const int64_t oh = t / g.stride_h;
                 if (oh >= g.out_h) continue;
                 for (int64_t kj = 0; kj < g.kernel_w; kj++) {
-                    const int64_t col_offset = kj - g.pad_w;
+                    const int64_t col_offset = kj * g.dilation_w - g.pad_w;
                     // Input column iw reads output column iw - col_offset.
                     int64_t lo = col_offset > 0 ? col_offset : 0;
                     int64_t hi = g.out_w + col_offset < g.width ? g.out_w + col_offset : g.width;

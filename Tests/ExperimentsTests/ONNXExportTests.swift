@@ -132,7 +132,7 @@ extension ExperimentsSuite {
         @Test func modernLayerKindsRunInONNXRuntimeLikeOurForwardPass() throws {
             let spec = Net("Modern") {
                 Input("data", shape: [2, 3, 6, 6])
-                Convolution("conv", outputs: 4, kernel: 3, pad: 1).weights(.gaussian(std: 0.3))
+                Convolution("conv", outputs: 4, kernel: 3, pad: 2, dilation: 2).weights(.gaussian(std: 0.3))
                 BatchNorm("bn")
                 Scale("sc", bias: true).scales(.uniform(min: 0.5, max: 1.5)).bias(.gaussian(std: 0.2))
                 PReLU("prelu").slopes(.uniform(min: 0.05, max: 0.3))
@@ -160,7 +160,7 @@ extension ExperimentsSuite {
                 ArgMax("best", axis: 1).inputs("cut2")
                 InnerProduct("ipT", outputs: 3).transposed().inputs("flat").weights(.gaussian(std: 0.3)).bias(.gaussian(std: 0.1))
                 Silence("quiet", "cut1")
-                Deconvolution("up", outputs: 4, kernel: 4, stride: 2, pad: 1, group: 2).inputs("conv")
+                Deconvolution("up", outputs: 4, kernel: 3, stride: 2, pad: 1, dilation: 2, group: 2).inputs("conv")
                     .weights(.gaussian(std: 0.3)).bias(.gaussian(std: 0.1))
             }.spec
             let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 12))

@@ -112,6 +112,19 @@ import Testing
         #expect(try RecipeSource(typeName: "L", summary: "", net: LeNet().net.spec, solver: nil).text().contains("ReLU()"))
     }
 
+    @Test func dilatedKernelsAreWrittenWithTheirDilation() throws {
+        let spec = Net("Atrous") {
+            Input("data", shape: [1, 3, 9, 9])
+            Convolution("a", outputs: 4, kernel: 3, pad: 2, dilation: 2)
+            Convolution("b", outputs: 4, kernel: (3, 3), dilation: (2, 1))
+            Deconvolution("up", outputs: 2, kernel: 3, dilation: 3)
+        }.spec
+        let text = try RecipeSource(typeName: "A", summary: "", net: spec, solver: nil).text()
+        #expect(text.contains(#"Convolution("a", outputs: 4, kernel: 3, pad: 2, dilation: 2)"#), "\(text)")
+        #expect(text.contains(#"Convolution("b", outputs: 4, kernel: 3, dilation: (2, 1))"#), "\(text)")
+        #expect(text.contains(#"Deconvolution("up", outputs: 2, kernel: 3, dilation: 3)"#), "\(text)")
+    }
+
     @Test func anUnnamedSolverIsAMarkedPlaceholder() throws {
         let text = try RecipeSource(typeName: "L", summary: "", net: LeNet().net.spec, solver: nil).text()
         #expect(text.contains("placeholders"))

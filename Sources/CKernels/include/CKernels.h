@@ -99,8 +99,11 @@ void crema_lrn_backward(const float *x, const float *y, const float *scale, cons
                         float factor, float beta, float *scratch);
 
 /// One image's convolution geometry for crema_im2col / crema_col2im (NCHW, Caffe's output size).
+/// Kernel tap (ki, kj) of output (oh, ow) reads input row oh * stride_h + ki * dilation_h - pad_h
+/// and column ow * stride_w + kj * dilation_w - pad_w.
 typedef struct {
     int64_t channels, height, width, kernel_h, kernel_w, pad_h, pad_w, stride_h, stride_w, out_h, out_w;
+    int64_t dilation_h, dilation_w;
 } crema_conv_geometry;
 
 /// Caffe's im2col for the (channel, kernel row) pairs [first_pair, end_pair), pair = c * kernel_h
@@ -113,6 +116,17 @@ void crema_im2col(const float *image, float *col, const crema_conv_geometry *g, 
 /// planes of `image` with the sums of the column entries that read each position.
 void crema_col2im(const float *col, float *image, const crema_conv_geometry *g, int64_t first_channel,
                   int64_t end_channel, int64_t row_stride);
+
+/// Depthwise convolution of one plane: y (out_h x out_w) = bias + the correlation of x
+/// (height x width) with the kernel w (kernel_h x kernel_w); `channels` is not read.
+void crema_depthwise_forward(const float *x, const float *w, float bias, float *y, const crema_conv_geometry *g);
+
+/// Overwrites dx (height x width) with the gradient of one plane's depthwise forward.
+void crema_depthwise_backward_data(const float *dy, const float *w, float *dx, const crema_conv_geometry *g);
+
+/// Adds one plane's weight gradient into dw (kernel_h x kernel_w); `partial` holds out_w values.
+void crema_depthwise_backward_weights(const float *dy, const float *x, float *dw, float *partial,
+                                      const crema_conv_geometry *g);
 
 #ifdef __cplusplus
 }

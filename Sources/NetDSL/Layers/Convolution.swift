@@ -6,6 +6,9 @@ public struct ConvolutionParams: Codable, Equatable, Sendable {
     public var strideW = 1
     public var padH = 0
     public var padW = 0
+    /// Distance between the kernel's taps (Caffe's `dilation`; 1 is a plain convolution).
+    public var dilationH = 1
+    public var dilationW = 1
     public var group = 1
     public var biasTerm = true
     public var weightFiller: Filler = .constant(0)
@@ -14,6 +17,33 @@ public struct ConvolutionParams: Codable, Equatable, Sendable {
         self.numOutput = numOutput
         self.kernelH = kernelH
         self.kernelW = kernelW
+    }
+
+    /// The extent the kernel covers on the input: `dilation x (kernel - 1) + 1`.
+    public var effectiveKernelH: Int { dilationH * (kernelH - 1) + 1 }
+    public var effectiveKernelW: Int { dilationW * (kernelW - 1) + 1 }
+
+    private enum CodingKeys: String, CodingKey {
+        case numOutput, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, group, biasTerm
+        case weightFiller, biasFiller
+    }
+
+    /// Run records written before dilation was a setting have none: 1.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        numOutput = try c.decode(Int.self, forKey: .numOutput)
+        kernelH = try c.decode(Int.self, forKey: .kernelH)
+        kernelW = try c.decode(Int.self, forKey: .kernelW)
+        strideH = try c.decode(Int.self, forKey: .strideH)
+        strideW = try c.decode(Int.self, forKey: .strideW)
+        padH = try c.decode(Int.self, forKey: .padH)
+        padW = try c.decode(Int.self, forKey: .padW)
+        dilationH = try c.decodeIfPresent(Int.self, forKey: .dilationH) ?? 1
+        dilationW = try c.decodeIfPresent(Int.self, forKey: .dilationW) ?? 1
+        group = try c.decode(Int.self, forKey: .group)
+        biasTerm = try c.decode(Bool.self, forKey: .biasTerm)
+        weightFiller = try c.decode(Filler.self, forKey: .weightFiller)
+        biasFiller = try c.decode(Filler.self, forKey: .biasFiller)
     }
 }
 
@@ -24,18 +54,19 @@ public struct Convolution: NetLayer {
     public var kind: LayerKind { .convolution(params) }
 
     public init(_ name: String = "", outputs: Int, kernel: Int, stride: Int = 1, pad: Int = 0,
-                group: Int = 1, bias: Bool = true, fileID: String = #fileID, line: Int = #line) {
+                dilation: Int = 1, group: Int = 1, bias: Bool = true, fileID: String = #fileID, line: Int = #line) {
         self.init(name, outputs: outputs, kernel: (kernel, kernel), stride: (stride, stride),
-                  pad: (pad, pad), group: group, bias: bias, fileID: fileID, line: line)
+                  pad: (pad, pad), dilation: (dilation, dilation), group: group, bias: bias, fileID: fileID, line: line)
     }
 
-    /// Rectangular kernels, strides and padding as (height, width).
+    /// Rectangular kernels, strides, padding and dilation as (height, width).
     public init(_ name: String = "", outputs: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
-                pad: (Int, Int) = (0, 0), group: Int = 1, bias: Bool = true,
+                pad: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), group: Int = 1, bias: Bool = true,
                 fileID: String = #fileID, line: Int = #line) {
         var p = ConvolutionParams(numOutput: outputs, kernelH: kernel.0, kernelW: kernel.1)
         (p.strideH, p.strideW) = stride
         (p.padH, p.padW) = pad
+        (p.dilationH, p.dilationW) = dilation
         p.group = group
         p.biasTerm = bias
         params = p
@@ -68,16 +99,14 @@ extension ConvolutionParams: LayerKindDeclaration {
         let kernel = CaffeSpatial.pair(cf, message: m, "kernel_size", repeated: true, default: nil)
         let stride = CaffeSpatial.pair(cf, message: m, "stride", repeated: true, default: 1)
         let pad = CaffeSpatial.pair(cf, message: m, "pad", repeated: true, default: 0)
-        for (i, value) in cf.counts("dilation").enumerated() where value != 1 {
-            cf.unsupported("dilation", index: i, "Crema's convolution has no dilation; remove it or use dilation: 1")
-        }
+        let dilation = CaffeSpatial.pair(cf, message: m, "dilation", repeated: true, default: 1)
         if (cf.int("axis") ?? 1) != 1 { cf.unsupported("axis", "Crema convolves NCHW blobs over axis 1 only") }
         if cf.bool("force_nd_im2col") == true { cf.note("force_nd_im2col", "ignored: Crema has one im2col") }
         cf.ignoresEngine()
         let weights = Filler.read(caffe: cf.message("weight_filler"))
         let bias = Filler.read(caffe: cf.message("bias_filler"))
         let group = cf.count("group") ?? 1, biasTerm = cf.bool("bias_term") ?? true
-        guard let kernel, let stride, let pad, let weights, let bias else { return nil }
+        guard let kernel, let stride, let pad, let dilation, let weights, let bias else { return nil }
         guard kernel.0 > 0 && kernel.1 > 0 else {
             cf.problem(cf.has("kernel_size") ? "kernel_size" : "kernel_h", "kernel sizes must be positive")
             return nil
@@ -86,9 +115,14 @@ extension ConvolutionParams: LayerKindDeclaration {
             cf.problem(cf.has("stride") ? "stride" : "stride_h", "strides must be positive")
             return nil
         }
+        guard dilation.0 > 0 && dilation.1 > 0 else {
+            cf.problem("dilation", "dilations must be positive (1 is a plain convolution)")
+            return nil
+        }
         var p = ConvolutionParams(numOutput: numOutput, kernelH: kernel.0, kernelW: kernel.1)
         (p.strideH, p.strideW) = stride
         (p.padH, p.padW) = pad
+        (p.dilationH, p.dilationW) = dilation
         p.group = group
         p.biasTerm = biasTerm
         p.weightFiller = weights
@@ -104,6 +138,11 @@ extension ConvolutionParams: LayerKindDeclaration {
             CaffeSpatial.write(&c, "kernel_size", (kernelH, kernelW), unless: nil)
             CaffeSpatial.write(&c, "stride", (strideH, strideW), unless: 1)
             c.int("group", group, unless: 1)
+            // Caffe's dilation has no _h/_w form: two values, height then width.
+            if (dilationH, dilationW) != (1, 1) {
+                c.int("dilation", dilationH)
+                if dilationW != dilationH { c.int("dilation", dilationW) }
+            }
             if weightFiller != .constant(0) { c.message("weight_filler", weightFiller.write(caffe:)) }
             if biasFiller != .constant(0) { c.message("bias_filler", biasFiller.write(caffe:)) }
         }
@@ -120,6 +159,11 @@ extension ConvolutionParams: LayerKindDeclaration {
             args.append("kernel: (\(i(kernelH)), \(i(kernelW)))")
             if (strideH, strideW) != (1, 1) { args.append("stride: (\(i(strideH)), \(i(strideW)))") }
             if (padH, padW) != (0, 0) { args.append("pad: (\(i(padH)), \(i(padW)))") }
+        }
+        if dilationH == dilationW {
+            if dilationH != 1 { args.append("dilation: \(i(dilationH))") }
+        } else {
+            args.append("dilation: (\(i(dilationH)), \(i(dilationW)))")
         }
         if group != 1 { args.append("group: \(i(group))") }
         if !biasTerm { args.append("bias: false") }

@@ -15,17 +15,19 @@ public struct Deconvolution: NetLayer {
     public var kind: LayerKind { .deconvolution(params) }
 
     public init(_ name: String = "", outputs: Int, kernel: Int, stride: Int = 1, pad: Int = 0,
-                group: Int = 1, bias: Bool = true, fileID: String = #fileID, line: Int = #line) {
-        let c = Convolution(name, outputs: outputs, kernel: kernel, stride: stride, pad: pad, group: group, bias: bias)
+                dilation: Int = 1, group: Int = 1, bias: Bool = true, fileID: String = #fileID, line: Int = #line) {
+        let c = Convolution(name, outputs: outputs, kernel: kernel, stride: stride, pad: pad, dilation: dilation,
+                            group: group, bias: bias)
         params = DeconvolutionParams(c.params)
         base = baseSpec(name, .deconvolution(params), fileID, line)
     }
 
-    /// Rectangular kernels, strides and padding as (height, width).
+    /// Rectangular kernels, strides, padding and dilation as (height, width).
     public init(_ name: String = "", outputs: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
-                pad: (Int, Int) = (0, 0), group: Int = 1, bias: Bool = true,
+                pad: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), group: Int = 1, bias: Bool = true,
                 fileID: String = #fileID, line: Int = #line) {
-        let c = Convolution(name, outputs: outputs, kernel: kernel, stride: stride, pad: pad, group: group, bias: bias)
+        let c = Convolution(name, outputs: outputs, kernel: kernel, stride: stride, pad: pad, dilation: dilation,
+                            group: group, bias: bias)
         params = DeconvolutionParams(c.params)
         base = baseSpec(name, .deconvolution(params), fileID, line)
     }

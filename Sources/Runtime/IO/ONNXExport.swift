@@ -136,7 +136,7 @@ private struct ONNXGraphWriter {
             let bias = p.biasTerm ? [try parameter(layer, 1, "bias")] : []
             node("Conv", name, [x, weights] + bias, [write(top, by: name)], [
                 .ints("kernel_shape", [p.kernelH, p.kernelW]), .ints("strides", [p.strideH, p.strideW]),
-                .ints("pads", [p.padH, p.padW, p.padH, p.padW]), .ints("dilations", [1, 1]),
+                .ints("pads", [p.padH, p.padW, p.padH, p.padW]), .ints("dilations", [p.dilationH, p.dilationW]),
                 .int("group", p.group),
             ])
             value(top, shape: outShape)
@@ -147,7 +147,7 @@ private struct ONNXGraphWriter {
             let bias = p.biasTerm ? [try parameter(layer, 1, "bias")] : []
             node("ConvTranspose", name, [x, weights] + bias, [write(top, by: name)], [
                 .ints("kernel_shape", [p.kernelH, p.kernelW]), .ints("strides", [p.strideH, p.strideW]),
-                .ints("pads", [p.padH, p.padW, p.padH, p.padW]), .ints("dilations", [1, 1]),
+                .ints("pads", [p.padH, p.padW, p.padH, p.padW]), .ints("dilations", [p.dilationH, p.dilationW]),
                 .int("group", p.group),
             ])
             value(top, shape: outShape)

@@ -21,8 +21,12 @@ final class ConvolutionLayer: Layer {
     /// in a core's L2 cache between im2col and the product.
     var columnBudget = 1 << 18
 
+    /// Whether depthwise shapes (one input channel per group) take the direct plane-by-plane
+    /// kernel rather than im2col and one product per group (tests turn it off to compare).
+    var usesDepthwiseKernel = true
     private var channels = 0
     private var geometry: ConvGeometry?
+    private var depthwise: DepthwiseConvolution?
     /// One column buffer per worker, reused between calls.
     private var columns: [Buffer] = []
     /// Per-worker outputs (forward) or output gradients (backward) of a block of images, laid
@@ -55,6 +59,9 @@ final class ConvolutionLayer: Layer {
         guard p.padH >= 0, p.padW >= 0 else {
             throw LayerError(spec, "pad \(p.padH)x\(p.padW) must not be negative")
         }
+        guard p.dilationH > 0, p.dilationW > 0 else {
+            throw LayerError(spec, "dilation \(p.dilationH)x\(p.dilationW) must be positive in both dimensions (1 is a plain convolution)")
+        }
         guard p.group > 0 else { throw LayerError(spec, "group is \(p.group); it must be positive") }
         guard p.numOutput % p.group == 0 else {
             throw LayerError(spec, "num_output \(p.numOutput) is not divisible by group \(p.group)")
@@ -86,12 +93,16 @@ final class ConvolutionLayer: Layer {
             throw LayerError(spec, "input has \(shape[1]) channels but the weights were made for \(channels)")
         }
         let p = params
-        guard shape[2] + 2 * p.padH >= p.kernelH, shape[3] + 2 * p.padW >= p.kernelW else {
-            throw LayerError(spec, "kernel \(p.kernelH)x\(p.kernelW) is larger than the input \(shapeText(shape)) with padding \(p.padH)x\(p.padW); use a smaller kernel, more padding or a larger input")
+        guard shape[2] + 2 * p.padH >= p.effectiveKernelH, shape[3] + 2 * p.padW >= p.effectiveKernelW else {
+            throw LayerError(spec, "kernel \(p.kernelH)x\(p.kernelW)\(dilationText(p)) is larger than the input \(shapeText(shape)) with padding \(p.padH)x\(p.padW); use a smaller kernel, more padding or a larger input")
         }
         let g = ConvGeometry(channels: channels, height: shape[2], width: shape[3], kernelH: p.kernelH, kernelW: p.kernelW,
-                             padH: p.padH, padW: p.padW, strideH: p.strideH, strideW: p.strideW)
+                             padH: p.padH, padW: p.padW, strideH: p.strideH, strideW: p.strideW,
+                             dilationH: p.dilationH, dilationW: p.dilationW)
         geometry = g
+        depthwise = usesDepthwiseKernel && DepthwiseConvolution.applies(channels: channels, group: p.group,
+                                                                        numOutput: p.numOutput)
+            ? DepthwiseConvolution(geometry: g, numOutput: p.numOutput) : nil
         top.reshape([shape[0], p.numOutput, g.outH, g.outW])
         reserveOnes(g.outSpatial)
     }
@@ -155,6 +166,10 @@ final class ConvolutionLayer: Layer {
         guard let g = geometry else { throw LayerError(spec, "forward ran before reshape") }
         let bottom = bottoms[0], top = tops[0]
         let images = bottom.num
+        if let depthwise {
+            depthwise.forward(x: bottom.data, weights: weights.data, bias: bias?.data, y: top.data, images: images)
+            return
+        }
         let workers = workerCount(images: images, geometry: g)
         let block = blockSize(images: images, workers: workers, geometry: g)
         if !g.isPointwise { grow(&columns, count: workers, capacity: g.columnCount * block) }
@@ -232,9 +247,14 @@ final class ConvolutionLayer: Layer {
         guard let g = geometry else { return }
         let bottom = bottoms[0], top = tops[0]
         let images = bottom.num
+        let propagate = propagateDown.first ?? false
+        if let depthwise {
+            depthwise.backward(x: bottom.data, dy: top.diff, weights: weights.data, weightDiff: weights.diff,
+                               biasDiff: bias?.diff, dx: propagate ? bottom.diff : nil, images: images)
+            return
+        }
         let workers = workerCount(images: images, geometry: g)
         let block = blockSize(images: images, workers: workers, geometry: g)
-        let propagate = propagateDown.first ?? false
         if !g.isPointwise { grow(&columns, count: workers, capacity: g.columnCount * block) }
         if block > 1 { grow(&blockOutputs, count: workers, capacity: params.numOutput * g.outSpatial * block) }
         reserveOnes(g.outSpatial * block)

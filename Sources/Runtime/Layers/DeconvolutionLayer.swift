@@ -24,8 +24,8 @@ final class DeconvolutionLayer: Layer {
         try requireOneInputOneOutput(bottoms, tops)
         let p = params
         guard p.numOutput > 0, p.kernelH > 0, p.kernelW > 0, p.strideH > 0, p.strideW > 0, p.padH >= 0, p.padW >= 0,
-              p.group > 0 else {
-            throw LayerError(spec, "num_output, kernel, stride and group must be positive and pad not negative")
+              p.dilationH > 0, p.dilationW > 0, p.group > 0 else {
+            throw LayerError(spec, "num_output, kernel, stride, dilation and group must be positive and pad not negative")
         }
         let shape = bottoms[0].shape
         guard shape.count == 4 else {
@@ -48,13 +48,14 @@ final class DeconvolutionLayer: Layer {
         guard shape.count == 4, shape[1] == channels else {
             throw LayerError(spec, "input \(shapeText(shape)) must have the \(channels) channels the weights were made for")
         }
-        let outH = p.strideH * (shape[2] - 1) + p.kernelH - 2 * p.padH
-        let outW = p.strideW * (shape[3] - 1) + p.kernelW - 2 * p.padW
+        let outH = p.strideH * (shape[2] - 1) + p.effectiveKernelH - 2 * p.padH
+        let outW = p.strideW * (shape[3] - 1) + p.effectiveKernelW - 2 * p.padW
         guard outH > 0, outW > 0 else {
-            throw LayerError(spec, "the output would be \(outH)x\(outW): pad \(p.padH)x\(p.padW) is too large for kernel \(p.kernelH)x\(p.kernelW)")
+            throw LayerError(spec, "the output would be \(outH)x\(outW): pad \(p.padH)x\(p.padW) is too large for kernel \(p.kernelH)x\(p.kernelW)\(dilationText(p))")
         }
         let g = ConvGeometry(channels: p.numOutput, height: outH, width: outW, kernelH: p.kernelH, kernelW: p.kernelW,
-                             padH: p.padH, padW: p.padW, strideH: p.strideH, strideW: p.strideW)
+                             padH: p.padH, padW: p.padW, strideH: p.strideH, strideW: p.strideW,
+                             dilationH: p.dilationH, dilationW: p.dilationW)
         geometry = g
         tops[0].reshape([shape[0], p.numOutput, outH, outW])
         col.reserve(g.columnCount)

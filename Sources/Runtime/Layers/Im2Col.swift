@@ -1,4 +1,5 @@
 import CKernels
+import NetDSL
 
 /// The geometry of a 2-D convolution over one image, and Caffe's im2col / col2im over it.
 ///
@@ -15,13 +16,15 @@ struct ConvGeometry: Equatable {
     let padW: Int
     let strideH: Int
     let strideW: Int
+    let dilationH: Int
+    let dilationW: Int
     let outH: Int
     let outW: Int
 
-    /// The output size rounds down, as Caffe's convolution does. Callers check that the kernel
-    /// fits the padded input and that strides are positive.
+    /// The output size rounds down, as Caffe's convolution does. Callers check that the dilated
+    /// kernel fits the padded input and that strides and dilations are positive.
     init(channels: Int, height: Int, width: Int, kernelH: Int, kernelW: Int,
-         padH: Int, padW: Int, strideH: Int, strideW: Int) {
+         padH: Int, padW: Int, strideH: Int, strideW: Int, dilationH: Int = 1, dilationW: Int = 1) {
         self.channels = channels
         self.height = height
         self.width = width
@@ -31,8 +34,10 @@ struct ConvGeometry: Equatable {
         self.padW = padW
         self.strideH = strideH
         self.strideW = strideW
-        outH = (height + 2 * padH - kernelH) / strideH + 1
-        outW = (width + 2 * padW - kernelW) / strideW + 1
+        self.dilationH = dilationH
+        self.dilationW = dilationW
+        outH = (height + 2 * padH - (dilationH * (kernelH - 1) + 1)) / strideH + 1
+        outW = (width + 2 * padW - (dilationW * (kernelW - 1) + 1)) / strideW + 1
     }
 
     var columnRows: Int { channels * kernelH * kernelW }
@@ -98,6 +103,12 @@ struct ConvGeometry: Equatable {
     private var kernelGeometry: crema_conv_geometry {
         crema_conv_geometry(channels: Int64(channels), height: Int64(height), width: Int64(width),
                             kernel_h: Int64(kernelH), kernel_w: Int64(kernelW), pad_h: Int64(padH), pad_w: Int64(padW),
-                            stride_h: Int64(strideH), stride_w: Int64(strideW), out_h: Int64(outH), out_w: Int64(outW))
+                            stride_h: Int64(strideH), stride_w: Int64(strideW), out_h: Int64(outH), out_w: Int64(outW),
+                            dilation_h: Int64(dilationH), dilation_w: Int64(dilationW))
     }
+}
+
+/// " dilated 2x2" for error messages about a dilated kernel's extent; empty without dilation.
+func dilationText(_ p: ConvolutionParams) -> String {
+    (p.dilationH, p.dilationW) == (1, 1) ? "" : " dilated \(p.dilationH)x\(p.dilationW)"
 }

@@ -12,12 +12,13 @@ struct OneDNNConvolutionShape: Hashable {
     var batch: Int, channels: Int, height: Int, width: Int
     var numOutput: Int, group: Int
     var kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padH: Int, padW: Int
+    var dilationH = 1, dilationW = 1
     var bias: Bool
     /// Whether the forward result goes through max(0, y) before it is stored (a ReLU fused in).
     var reluAfter = false
 
-    var outH: Int { (height + 2 * padH - kernelH) / strideH + 1 }
-    var outW: Int { (width + 2 * padW - kernelW) / strideW + 1 }
+    var outH: Int { (height + 2 * padH - (dilationH * (kernelH - 1) + 1)) / strideH + 1 }
+    var outW: Int { (width + 2 * padW - (dilationW * (kernelW - 1) + 1)) / strideW + 1 }
     var srcDims: [Int] { [batch, channels, height, width] }
     var dstDims: [Int] { [batch, numOutput, outH, outW] }
     /// Crema's `numOutput x C/group x kh x kw` weights are oneDNN's goihw with the group split off.
@@ -103,11 +104,11 @@ final class OneDNNConvolution {
         let biasD = try DNNLDesc(lib, dims: [s.numOutput], type: dnnl_f32, tag: dnnl_x).raw
         var dstD = try DNNLDesc(lib, dims: s.dstDims, type: dstType, tag: any).raw
         var op = dnnl_convolution_desc_t()
-        try withGeometry(s) { strides, pads, padsRight in
+        try withGeometry(s) { strides, dilates, pads, padsRight in
             try withUnsafePointer(to: biasD) { biasPointer in
                 try lib.check(lib.convolutionForwardDescInit(&op, dnnl_forward_training, dnnl_convolution_direct, &srcD,
-                                                             &weightD, withBias ? biasPointer : nil, &dstD, strides, pads,
-                                                             padsRight),
+                                                             &weightD, withBias ? biasPointer : nil, &dstD, strides, dilates,
+                                                             pads, padsRight),
                               "describing the forward convolution")
             }
         }
@@ -124,17 +125,23 @@ final class OneDNNConvolution {
         return try DNNLPrimitive(lib, operation: &op, attributes: attributes, what: "forward convolution with ReLU")
     }
 
-    /// Strides and paddings as oneDNN's dims. Caffe pads both sides alike and rounds the output
-    /// size down, which is what oneDNN computes from the same left and right padding.
+    /// Strides, dilations and paddings as oneDNN's dims. Caffe pads both sides alike and rounds
+    /// the output size down, which is what oneDNN computes from the same left and right padding;
+    /// oneDNN counts dilation from 0 (Caffe's 1, a plain convolution, is its 0).
     private static func withGeometry(_ s: OneDNNConvolutionShape,
-                                     _ body: (UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>) throws -> Void) throws {
-        let strides = [Int64(s.strideH), Int64(s.strideW)] + Array(repeating: 0, count: 10)
-        let pads = [Int64(s.padH), Int64(s.padW)] + Array(repeating: 0, count: 10)
+                                     _ body: (UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>,
+                                              UnsafePointer<Int64>) throws -> Void) throws {
+        let rest = Array(repeating: Int64(0), count: 10)
+        let strides = [Int64(s.strideH), Int64(s.strideW)] + rest
+        let dilates = [Int64(s.dilationH - 1), Int64(s.dilationW - 1)] + rest
+        let pads = [Int64(s.padH), Int64(s.padW)] + rest
         try strides.withUnsafeBufferPointer { st in
-            try pads.withUnsafeBufferPointer { p in
-                // Both baseAddresses exist: the arrays are not empty.
-                guard let st = st.baseAddress, let p = p.baseAddress else { return }
-                try body(st, p, p)
+            try dilates.withUnsafeBufferPointer { d in
+                try pads.withUnsafeBufferPointer { p in
+                    // Every baseAddress exists: the arrays are not empty.
+                    guard let st = st.baseAddress, let d = d.baseAddress, let p = p.baseAddress else { return }
+                    try body(st, d, p, p)
+                }
             }
         }
     }
@@ -212,11 +219,11 @@ final class OneDNNConvolution {
         var weightDiffD = try DNNLDesc(lib, dims: s.weightDims, type: dnnl_f32, tag: any).raw
         var topDiffD = try DNNLDesc(lib, dims: s.dstDims, type: compute, tag: any).raw
         var weightsOp = dnnl_convolution_desc_t()
-        try Self.withGeometry(s) { strides, pads, padsRight in
+        try Self.withGeometry(s) { strides, dilates, pads, padsRight in
             try withUnsafePointer(to: plainBias.raw) { biasPointer in
                 try lib.check(lib.convolutionBackwardWeightsDescInit(&weightsOp, dnnl_convolution_direct, &srcD, &weightDiffD,
-                                                                     s.bias ? biasPointer : nil, &topDiffD, strides, pads,
-                                                                     padsRight),
+                                                                     s.bias ? biasPointer : nil, &topDiffD, strides, dilates,
+                                                                     pads, padsRight),
                               "describing the backward-weights convolution")
             }
         }
@@ -265,9 +272,9 @@ final class OneDNNConvolution {
                     var weightD = try DNNLDesc(lib, dims: s.weightDims, type: compute, tag: dnnl_format_tag_any).raw
                     var topDiffD = try DNNLDesc(lib, dims: s.dstDims, type: compute, tag: dnnl_format_tag_any).raw
                     var op = dnnl_convolution_desc_t()
-                    try Self.withGeometry(s) { strides, pads, padsRight in
+                    try Self.withGeometry(s) { strides, dilates, pads, padsRight in
                         try lib.check(lib.convolutionBackwardDataDescInit(&op, dnnl_convolution_direct, &bottomDiffD, &weightD,
-                                                                          &topDiffD, strides, pads, padsRight),
+                                                                          &topDiffD, strides, dilates, pads, padsRight),
                                       "describing the backward-data convolution")
                     }
                     return try DNNLPrimitive(lib, operation: &op, hint: forwardPrimitive, what: "backward-data convolution")

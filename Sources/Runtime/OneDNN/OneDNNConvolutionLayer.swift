@@ -80,6 +80,12 @@ final class OneDNNConvolutionLayer: Layer {
         // Blocked copies of an image's input and output (and, backward, their gradients).
         let imageBytes = max(1, (x.count(from: 1) + y.count(from: 1)) * MemoryLayout<Float>.stride)
         let perChunk = max(1, min(batch, chunkBytes / imageBytes))
+        if !required && DepthwiseConvolution.applies(channels: x.shape[1], group: params.group,
+                                                     numOutput: params.numOutput) {
+            chunks = []
+            fallbackReason = "depthwise: Crema's direct kernel"
+            return
+        }
         let work = y.count(from: 1) * (x.shape[1] / params.group) * params.kernelH * params.kernelW
         if !required && work < minimumWorkPerImage {
             chunks = []
@@ -111,6 +117,7 @@ final class OneDNNConvolutionLayer: Layer {
         let shape = OneDNNConvolutionShape(batch: images, channels: x.shape[1], height: x.shape[2], width: x.shape[3],
                                            numOutput: p.numOutput, group: p.group, kernelH: p.kernelH, kernelW: p.kernelW,
                                            strideH: p.strideH, strideW: p.strideW, padH: p.padH, padW: p.padW,
+                                           dilationH: p.dilationH, dilationW: p.dilationW,
                                            bias: p.biasTerm, reluAfter: fusedReLU)
         if let cached = plans[shape] { return cached }
         let made = try OneDNNConvolution(library, shape: shape, precision: precision)

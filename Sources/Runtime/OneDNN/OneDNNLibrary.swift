@@ -17,9 +17,9 @@ final class OneDNNLibrary: @unchecked Sendable {
     let memoryCreate: crema_dnnl_memory_create_fn
     let memorySetDataHandle: crema_dnnl_memory_set_data_handle_fn
     let memoryDestroy: crema_dnnl_memory_destroy_fn
-    let convolutionForwardDescInit: crema_dnnl_convolution_forward_desc_init_fn
-    let convolutionBackwardDataDescInit: crema_dnnl_convolution_backward_data_desc_init_fn
-    let convolutionBackwardWeightsDescInit: crema_dnnl_convolution_backward_weights_desc_init_fn
+    let convolutionForwardDescInit: crema_dnnl_dilated_convolution_forward_desc_init_fn
+    let convolutionBackwardDataDescInit: crema_dnnl_dilated_convolution_backward_data_desc_init_fn
+    let convolutionBackwardWeightsDescInit: crema_dnnl_dilated_convolution_backward_weights_desc_init_fn
     let reorderPrimitiveDescCreate: crema_dnnl_reorder_primitive_desc_create_fn
     let primitiveDescCreate: crema_dnnl_primitive_desc_create_fn
     let primitiveDescQuery: crema_dnnl_primitive_desc_query_fn
@@ -88,12 +88,12 @@ final class OneDNNLibrary: @unchecked Sendable {
         memoryCreate = try symbol("dnnl_memory_create", in: handle, as: crema_dnnl_memory_create_fn.self)
         memorySetDataHandle = try symbol("dnnl_memory_set_data_handle", in: handle, as: crema_dnnl_memory_set_data_handle_fn.self)
         memoryDestroy = try symbol("dnnl_memory_destroy", in: handle, as: crema_dnnl_memory_destroy_fn.self)
-        convolutionForwardDescInit = try symbol("dnnl_convolution_forward_desc_init", in: handle,
-                                                as: crema_dnnl_convolution_forward_desc_init_fn.self)
-        convolutionBackwardDataDescInit = try symbol("dnnl_convolution_backward_data_desc_init", in: handle,
-                                                     as: crema_dnnl_convolution_backward_data_desc_init_fn.self)
-        convolutionBackwardWeightsDescInit = try symbol("dnnl_convolution_backward_weights_desc_init", in: handle,
-                                                        as: crema_dnnl_convolution_backward_weights_desc_init_fn.self)
+        convolutionForwardDescInit = try symbol("dnnl_dilated_convolution_forward_desc_init", in: handle,
+                                                as: crema_dnnl_dilated_convolution_forward_desc_init_fn.self)
+        convolutionBackwardDataDescInit = try symbol("dnnl_dilated_convolution_backward_data_desc_init", in: handle,
+                                                     as: crema_dnnl_dilated_convolution_backward_data_desc_init_fn.self)
+        convolutionBackwardWeightsDescInit = try symbol("dnnl_dilated_convolution_backward_weights_desc_init", in: handle,
+                                                        as: crema_dnnl_dilated_convolution_backward_weights_desc_init_fn.self)
         reorderPrimitiveDescCreate = try symbol("dnnl_reorder_primitive_desc_create", in: handle,
                                                 as: crema_dnnl_reorder_primitive_desc_create_fn.self)
         primitiveDescCreate = try symbol("dnnl_primitive_desc_create", in: handle, as: crema_dnnl_primitive_desc_create_fn.self)

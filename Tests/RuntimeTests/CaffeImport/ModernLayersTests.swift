@@ -10,7 +10,7 @@ import Testing
     name: "Modern"
     layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 dim: 4 dim: 4 } } }
     layer { name: "conv" type: "Convolution" bottom: "data" top: "conv"
-            convolution_param { num_output: 4 kernel_size: 3 pad: 1 bias_term: false weight_filler { type: "msra" } } }
+            convolution_param { num_output: 4 kernel_size: 3 pad: 2 dilation: 2 bias_term: false weight_filler { type: "msra" } } }
     layer { name: "bn" type: "BatchNorm" bottom: "conv" top: "conv" batch_norm_param { eps: 0.001 } }
     layer { name: "sc" type: "Scale" bottom: "conv" top: "conv" scale_param { bias_term: true } }
     layer { name: "prelu" type: "PReLU" bottom: "conv" top: "conv" prelu_param { channel_shared: true filler { type: "gaussian" std: 0.1 sparse: 2 } } }
@@ -38,6 +38,8 @@ import Testing
     @Test func settingsReadWithCaffesDefaults() throws {
         let net = try CaffeImport.parse(netText: Self.prototxt, file: "modern.prototxt").net
         let kinds = Dictionary(uniqueKeysWithValues: net.layers.map { ($0.name, $0.kind) })
+        guard case .convolution(let conv) = kinds["conv"] else { Issue.record("conv is not a Convolution"); return }
+        #expect((conv.dilationH, conv.dilationW, conv.effectiveKernelH) == (2, 2, 5))
         #expect(kinds["bn"] == .batchNorm(BatchNormParams(useGlobalStats: nil, movingAverageFraction: 0.999, eps: 0.001)))
         #expect(kinds["sc"] == .scale(ScaleParams(biasTerm: true)))
         var prelu = PReLUParams(channelShared: true)
@@ -104,6 +106,8 @@ import Testing
                 batch_norm_param { eps: "small" } }
         layer { name: "exp" type: "Exp" bottom: "data" top: "exp" exp_param { base: -2 } }
         layer { name: "sc" type: "Scale" bottom: "data" top: "sc" scale_param { num_axes: -3 unknown_field: 1 } }
+        layer { name: "conv" type: "Convolution" bottom: "data" top: "conv"
+                convolution_param { num_output: 2 kernel_size: 3 dilation: 1 dilation: 0 } }
         """
         do {
             _ = try CaffeImport.parse(netText: text, file: "bad.prototxt")
@@ -111,11 +115,12 @@ import Testing
         } catch let error as CaffeImportError {
             let lines = error.problems.map(\.line)
             let messages = error.problems.map(\.message)
-            #expect(lines == [2, 4, 5, 6], "\(messages)")
+            #expect(lines == [2, 4, 5, 6, 8], "\(messages)")
             #expect(messages[0].contains("min 2.0 is above max 1.0"))
             #expect(messages[1].contains("'batch_norm_param.eps: \"small\"' cannot be read: the value is not a number"))
             #expect(messages[2].contains("base must be -1 (for e) or positive"))
             #expect(messages[3].contains("num_axes must be -1"), "one problem for the layer, not also its unread field")
+            #expect(messages[4].contains("dilations must be positive"))
         }
     }
 }

@@ -7,10 +7,11 @@ private func makeConv(_ p: ConvolutionParams) -> ConvolutionLayer {
 }
 
 private func params(outputs: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1), pad: (Int, Int) = (0, 0),
-                    group: Int = 1, bias: Bool = true) -> ConvolutionParams {
+                    dilation: (Int, Int) = (1, 1), group: Int = 1, bias: Bool = true) -> ConvolutionParams {
     var p = ConvolutionParams(numOutput: outputs, kernelH: kernel.0, kernelW: kernel.1)
     (p.strideH, p.strideW) = stride
     (p.padH, p.padW) = pad
+    (p.dilationH, p.dilationW) = dilation
     p.group = group
     p.biasTerm = bias
     p.weightFiller = .gaussian(mean: 0, std: 0.5)
@@ -21,8 +22,8 @@ private func params(outputs: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1
 /// Direct seven-loop convolution (cross-correlation, as Caffe) for comparison.
 private func referenceConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ p: ConvolutionParams) -> [Float] {
     let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let oh = (h + 2 * p.padH - p.kernelH) / p.strideH + 1
-    let ow = (wd + 2 * p.padW - p.kernelW) / p.strideW + 1
+    let oh = (h + 2 * p.padH - (p.dilationH * (p.kernelH - 1) + 1)) / p.strideH + 1
+    let ow = (wd + 2 * p.padW - (p.dilationW * (p.kernelW - 1) + 1)) / p.strideW + 1
     let cg = c / p.group, og = p.numOutput / p.group
     var out = [Float](repeating: 0, count: n * p.numOutput * oh * ow)
     for img in 0..<n {
@@ -34,7 +35,8 @@ private func referenceConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ p: Convolut
                     for ci in 0..<cg {
                         for ki in 0..<p.kernelH {
                             for kj in 0..<p.kernelW {
-                                let iy = y * p.strideH - p.padH + ki, ix = xx * p.strideW - p.padW + kj
+                                let iy = y * p.strideH - p.padH + ki * p.dilationH
+                                let ix = xx * p.strideW - p.padW + kj * p.dilationW
                                 guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
                                 let xv = x.data[((img * c + g * cg + ci) * h + iy) * wd + ix]
                                 let wv = w.data[((o * cg + ci) * p.kernelH + ki) * p.kernelW + kj]
@@ -99,6 +101,13 @@ private func referenceConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ p: Convolut
         params(outputs: 4, kernel: (3, 2), stride: (2, 1), pad: (1, 0), group: 2),
         params(outputs: 6, kernel: (1, 1), group: 2),
         params(outputs: 2, kernel: (2, 4), stride: (1, 3), pad: (0, 2)),
+        params(outputs: 3, kernel: (3, 3), dilation: (2, 2)),
+        params(outputs: 4, kernel: (3, 2), stride: (2, 1), pad: (2, 1), dilation: (2, 3), group: 2),
+        params(outputs: 2, kernel: (2, 2), pad: (3, 3), dilation: (3, 1), bias: false),
+        // Depthwise (one input channel per group), as MobileNet: the direct kernel.
+        params(outputs: 4, kernel: (3, 3), pad: (1, 1), group: 4),
+        params(outputs: 8, kernel: (3, 3), stride: (2, 2), pad: (1, 1), group: 4),
+        params(outputs: 4, kernel: (3, 2), stride: (1, 3), pad: (2, 1), dilation: (2, 1), group: 4, bias: false),
     ])
     func forwardMatchesDirectConvolution(_ p: ConvolutionParams) throws {
         let layer = makeConv(p)
@@ -180,6 +189,10 @@ private func referenceConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ p: Convolut
         params(outputs: 4, kernel: (3, 2), stride: (2, 1), pad: (1, 0), group: 2),
         params(outputs: 2, kernel: (2, 3), stride: (1, 3), pad: (2, 1), bias: false),
         params(outputs: 4, kernel: (1, 1), group: 2),
+        params(outputs: 3, kernel: (3, 3), pad: (1, 1), dilation: (2, 2)),
+        params(outputs: 4, kernel: (2, 3), stride: (2, 1), pad: (2, 0), dilation: (3, 2), group: 2),
+        params(outputs: 4, kernel: (3, 3), stride: (2, 2), pad: (1, 1), group: 4),
+        params(outputs: 8, kernel: (3, 3), pad: (2, 1), dilation: (2, 1), group: 4, bias: false),
     ])
     func gradients(_ p: ConvolutionParams) throws {
         let x = randomTensor([2, 4, 6, 5], seed: 3)
@@ -259,5 +272,39 @@ private func referenceConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ p: Convolut
         let x = randomTensor([3, 2, 5, 5], seed: 12), y = Tensor()
         let compared = try GradientChecker().check(layer: layer, bottoms: [x], tops: [y])
         #expect(compared > 0)
+    }
+
+    /// The depthwise kernel against im2col with one product per group, forward and backward,
+    /// with the parameter gradients accumulating onto earlier ones.
+    @Test(arguments: [
+        params(outputs: 4, kernel: (3, 3), pad: (1, 1), group: 4),
+        params(outputs: 8, kernel: (3, 3), stride: (2, 2), pad: (1, 1), group: 4),
+        params(outputs: 12, kernel: (5, 3), stride: (3, 1), pad: (2, 0), dilation: (1, 2), group: 4, bias: false),
+    ])
+    func depthwiseKernelMatchesIm2col(_ p: ConvolutionParams) throws {
+        let x = randomTensor([3, 4, 9, 8], seed: 21)
+        let direct = makeConv(p), reference = makeConv(p)
+        reference.usesDepthwiseKernel = false
+        var results: [[[Float]]] = []
+        for layer in [direct, reference] {
+            let input = Tensor(shape: x.shape)
+            input.copy(from: x.values)
+            let y = Tensor()
+            try layer.setUp(bottoms: [input], tops: [y], store: ParameterStore(seed: 8))
+            try layer.reshape(bottoms: [input], tops: [y])
+            try layer.forward(bottoms: [input], tops: [y])
+            var random = RandomGenerator(seed: 4)
+            for i in 0..<y.count { y.diff[i] = random.gaussian(mean: 0, std: 1) }
+            for t in layer.parameters { for i in 0..<t.count { t.diff[i] = 0.25 } }
+            input.diff.update(repeating: 7, count: input.count)
+            layer.backward(tops: [y], propagateDown: [true], bottoms: [input])
+            results.append([y.values, Array(UnsafeBufferPointer(start: input.diff, count: input.count))]
+                           + layer.parameters.map { Array(UnsafeBufferPointer(start: $0.diff, count: $0.count)) })
+        }
+        #expect(results[0].count == results[1].count)
+        for (a, b) in zip(results[0], results[1]) {
+            #expect(a.count == b.count)
+            for (u, v) in zip(a, b) { #expect(abs(u - v) <= 1e-4 * max(1, abs(v)), "\(u) vs \(v)") }
+        }
     }
 }

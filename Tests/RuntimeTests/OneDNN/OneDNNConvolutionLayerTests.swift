@@ -9,15 +9,16 @@ struct OneDNNCase: CustomTestStringConvertible, Sendable {
     var testDescription: String {
         let p = params
         return "\(shapeText(input)) out \(p.numOutput) k\(p.kernelH)x\(p.kernelW) s\(p.strideH)x\(p.strideW) "
-            + "p\(p.padH)x\(p.padW) g\(p.group)\(p.biasTerm ? "" : " no bias")"
+            + "p\(p.padH)x\(p.padW) d\(p.dilationH)x\(p.dilationW) g\(p.group)\(p.biasTerm ? "" : " no bias")"
     }
 
     init(_ input: [Int], outputs: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1), pad: (Int, Int) = (0, 0),
-         group: Int = 1, bias: Bool = true) {
+         dilation: (Int, Int) = (1, 1), group: Int = 1, bias: Bool = true) {
         self.input = input
         var p = ConvolutionParams(numOutput: outputs, kernelH: kernel.0, kernelW: kernel.1)
         (p.strideH, p.strideW) = stride
         (p.padH, p.padW) = pad
+        (p.dilationH, p.dilationW) = dilation
         p.group = group
         p.biasTerm = bias
         p.weightFiller = .gaussian(mean: 0, std: 0.5)
@@ -103,6 +104,9 @@ struct OneDNNConvolutionLayerTests {
         OneDNNCase([2, 32, 9, 9], outputs: 32, kernel: (3, 3), pad: (1, 1), group: 2),
         OneDNNCase([1, 20, 8, 8], outputs: 24, kernel: (3, 3), pad: (1, 1)),
         OneDNNCase([3, 48, 6, 6], outputs: 64, kernel: (3, 3), pad: (1, 1), group: 2, bias: false),
+        // Dilated kernels, as DeepLab's atrous convolutions.
+        OneDNNCase([2, 16, 11, 10], outputs: 16, kernel: (3, 3), pad: (2, 2), dilation: (2, 2)),
+        OneDNNCase([2, 4, 9, 9], outputs: 4, kernel: (3, 2), stride: (2, 1), pad: (1, 3), dilation: (3, 2), group: 2),
     ]
 
     private func oneDNN(_ c: OneDNNCase, precision: OneDNNPrecision = .f32) throws -> OneDNNConvolutionLayer {
@@ -132,7 +136,7 @@ struct OneDNNConvolutionLayerTests {
         expectWithin(fast.db, reference.db, bound: magnitude.db, factor: 2 * wt * u, "bias gradient")
     }
 
-    @Test(arguments: [cases[0], cases[1], cases[2], cases[3], cases[4], cases[5]])
+    @Test(arguments: [cases[0], cases[1], cases[2], cases[3], cases[4], cases[5], cases[11]])
     func gradients(_ c: OneDNNCase) throws {
         let x = randomTensor([2] + c.input.dropFirst(), seed: 3)
         let compared = try GradientChecker().check(layer: oneDNN(c), bottoms: [x], tops: [Tensor()])
