@@ -1,6 +1,19 @@
 public enum PoolMethod: String, Codable, Sendable {
     case max = "MAX"
     case average = "AVE"
+    /// Zeiler and Fergus's stochastic pooling: in TRAIN each window gives one of its values,
+    /// drawn with probability proportional to the value; in TEST the values weighted by those
+    /// probabilities (sum of squares over sum). Meant for non-negative inputs (after a ReLU).
+    case stochastic = "STOCHASTIC"
+
+    /// The DSL spelling: `.max`, `.average`, `.stochastic`.
+    var swiftName: String {
+        switch self {
+        case .max: ".max"
+        case .average: ".average"
+        case .stochastic: ".stochastic"
+        }
+    }
 }
 
 /// How a pooled size that does not divide evenly is rounded (Caffe's RoundMode).
@@ -106,8 +119,9 @@ extension PoolingParams: LayerKindDeclaration {
         switch pf.identifier("pool") ?? "MAX" {
         case "MAX": method = .max
         case "AVE": method = .average
+        case "STOCHASTIC": method = .stochastic
         default:
-            pf.unsupported("pool", "Crema pools with MAX or AVE only")
+            pf.unsupported("pool", "Caffe's pooling methods are MAX, AVE and STOCHASTIC")
             return nil
         }
         let global = pf.bool("global_pooling") ?? false
@@ -137,6 +151,11 @@ extension PoolingParams: LayerKindDeclaration {
             pf.problem(kernelField, "kernel sizes must be positive")
             return nil
         }
+        if method == .stochastic && pad != (0, 0) {
+            pf.problem(["pad", "pad_h", "pad_w"].first(where: pf.has),
+                       "Caffe pads only MAX and AVE pooling; remove the padding or pool with MAX or AVE")
+            return nil
+        }
         var p = PoolingParams(method: method, kernelH: kernel.0, kernelW: kernel.1)
         (p.strideH, p.strideW) = stride
         (p.padH, p.padW) = pad
@@ -161,7 +180,7 @@ extension PoolingParams: LayerKindDeclaration {
 
     public func source(_ layer: LayerSpec, name: [String]) -> LayerSource {
         let i: (Int) -> String = { SwiftLiteral.int($0) }
-        let methodText = method == .max ? ".max" : ".average"
+        let methodText = method.swiftName
         let named = name.isEmpty ? ["\"\""] : name
         let roundingModifier = rounding == .floor ? [".rounding(.floor)"] : []
         if globalPooling && (kernelH, kernelW, strideH, strideW, padH, padW) == (1, 1, 1, 1, 0, 0) {

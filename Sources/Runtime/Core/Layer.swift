@@ -73,3 +73,10 @@ public struct LayerError: Error, CustomStringConvertible {
 
 /// Shape text such as `64x20x24x24`, for messages.
 func shapeText(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "x") }
+
+/// A layer whose results depend on random draws (Dropout's masks, stochastic pooling's
+/// choices): its generator's state is part of a snapshot, so a resumed run draws what the
+/// uninterrupted run would have.
+protocol DrawsRandomNumbers: AnyObject {
+    var random: RandomGenerator { get set }
+}

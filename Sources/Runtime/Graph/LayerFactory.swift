@@ -11,7 +11,12 @@ enum LayerFactory {
         case .deconvolution(let p): return DeconvolutionLayer(spec: spec, params: p)
         case .innerProduct(let p): return InnerProductLayer(spec: spec, params: p)
         case .relu(let p): return ReLULayer(spec: spec, params: p)
-        case .pooling(let p): return PoolingLayer(spec: spec, params: p)
+        case .pooling(let p):
+            switch p.method {
+            case .max: return PoolingLayer(spec: spec, params: p, method: .max)
+            case .average: return PoolingLayer(spec: spec, params: p, method: .average)
+            case .stochastic: return StochasticPoolingLayer(spec: spec, params: p, phase: phase, random: random.fork())
+            }
         case .lrn(let p):
             switch p.normRegion {
             case .acrossChannels: return LRNLayer(spec: spec, params: p)

@@ -440,6 +440,11 @@ private struct ONNXGraphWriter {
         guard inShape.count == 4, outShape.count == 4 else {
             throw ONNXExportError("\(spec.label) pools a \(shapeText(inShape)) blob; ONNX export handles 4-axis (NCHW) pooling only")
         }
+        switch p.method {
+        case .max, .average: break
+        case .stochastic:
+            throw ONNXExportError("\(spec.label) pools STOCHASTIC, which has no ONNX operator; export a net that pools with MAX or AVE")
+        }
         if p.globalPooling {
             node(p.method == .max ? "GlobalMaxPool" : "GlobalAveragePool", name, [x], [write(top, by: name)])
             value(top, shape: outShape)

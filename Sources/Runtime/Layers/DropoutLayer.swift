@@ -2,7 +2,7 @@ import NetDSL
 
 /// Caffe's Dropout: in TRAIN each value is kept with probability 1 - ratio and scaled by
 /// 1 / (1 - ratio), so TEST is the identity.
-final class DropoutLayer: Layer {
+final class DropoutLayer: Layer, DrawsRandomNumbers {
     func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
     let ratio: Float

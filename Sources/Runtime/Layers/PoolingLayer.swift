@@ -14,6 +14,9 @@ final class PoolingLayer: Layer {
     func overwritesInputGradients(inputs: Int) -> Bool { true }
     let spec: LayerSpec
     let params: PoolingParams
+    /// The deterministic methods this kernel computes (STOCHASTIC is `StochasticPoolingLayer`).
+    enum Method { case max, average }
+    let method: Method
 
     private var kernelH = 0, kernelW = 0
     private var strideH = 1, strideW = 1
@@ -27,9 +30,10 @@ final class PoolingLayer: Layer {
     /// Whether `argmax` holds the last forward pass's indices.
     private var argmaxIsCurrent = false
 
-    init(spec: LayerSpec, params: PoolingParams) {
+    init(spec: LayerSpec, params: PoolingParams, method: Method) {
         self.spec = spec
         self.params = params
+        self.method = method
     }
 
     func setUp(bottoms: [Tensor], tops: [Tensor], store: ParameterStore) throws {
@@ -58,7 +62,7 @@ final class PoolingLayer: Layer {
     }
 
     /// Caffe's output size along one axis, ceil- or floor-rounded.
-    private static func pooledSize(input: Int, kernel: Int, stride: Int, pad: Int, rounding: PoolRounding) -> Int {
+    static func pooledSize(input: Int, kernel: Int, stride: Int, pad: Int, rounding: PoolRounding) -> Int {
         let span = input + 2 * pad - kernel
         var pooled: Int
         switch rounding {
@@ -88,7 +92,7 @@ final class PoolingLayer: Layer {
             throw LayerError(spec, "the last \(kernelH)x\(kernelW) window with stride \(strideH)x\(strideW) would start outside the input \(shapeText(shape)); use a stride no larger than the kernel or another input size")
         }
         top.reshape([shape[0], shape[1], pooledH, pooledW])
-        if params.method == .max && recordsArgmax { argmax.reserve(top.count) }
+        if method == .max && recordsArgmax { argmax.reserve(top.count) }
         argmaxIsCurrent = false
     }
 
@@ -100,7 +104,7 @@ final class PoolingLayer: Layer {
         let (H, W, PH, PW) = (height, width, pooledH, pooledW)
         let (kh, kw, sh, sw, ph0, pw0) = (kernelH, kernelW, strideH, strideW, padH, padW)
         let work = top.count * kh * kw
-        switch params.method {
+        switch method {
         case .max:
             maxPool(bottom.data, into: top.data, planes: planes, recording: recordsArgmax)
         case .average:
@@ -156,7 +160,7 @@ final class PoolingLayer: Layer {
         let dx = bottom.diff, dy = top.diff
         let (H, W, PH, PW) = (height, width, pooledH, pooledW)
         let (kh, kw, sh, sw, ph0, pw0) = (kernelH, kernelW, strideH, strideW, padH, padW)
-        switch params.method {
+        switch method {
         case .max:
             if !argmaxIsCurrent {
                 // The first backward pass: find the indices and record them from now on. The

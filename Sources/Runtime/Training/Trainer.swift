@@ -186,7 +186,7 @@ public final class Trainer {
             for layer in graph.layers {
                 let key = "\(graph.phase.rawValue)/\(layer.spec.name)"
                 if let data = layer as? DataLayer { batches[key] = data.batchesServed }
-                if let dropout = layer as? DropoutLayer { random[key] = dropout.random }
+                if let drawing = layer as? DrawsRandomNumbers { random[key] = drawing.random }
             }
         }
         return ResumeState(recipe: recipeName, net: spec.name, seed: seed, dataBatches: batches,
@@ -211,7 +211,7 @@ public final class Trainer {
             for layer in graph.layers {
                 let key = "\(graph.phase.rawValue)/\(layer.spec.name)"
                 if let data = layer as? DataLayer, let n = state.dataBatches[key] { data.seek(toBatch: n) }
-                if let dropout = layer as? DropoutLayer, let r = state.random[key] { dropout.random = r }
+                if let drawing = layer as? DrawsRandomNumbers, let r = state.random[key] { drawing.random = r }
             }
         }
         smoothed = state.recentLosses

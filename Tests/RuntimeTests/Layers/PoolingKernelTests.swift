@@ -57,7 +57,7 @@ private func referenceMaxPool(_ x: Tensor, kernel: Int, stride: Int, pad: Int, p
             KernelVariant.current = variant
             var p = PoolingParams(method: .max, kernelH: c.kernel, kernelW: c.kernel)
             (p.strideH, p.strideW, p.padH, p.padW) = (c.stride, c.stride, c.pad, c.pad)
-            let layer = PoolingLayer(spec: LayerSpec(name: "pool", kind: .pooling(p)), params: p)
+            let layer = PoolingLayer(spec: LayerSpec(name: "pool", kind: .pooling(p)), params: p, method: p.method == .max ? .max : .average)
             let y = Tensor()
             try layer.setUp(bottoms: [x], tops: [y], store: ParameterStore())
             try layer.reshape(bottoms: [x], tops: [y])

@@ -8,7 +8,7 @@ private func makePool(_ method: PoolMethod, kernel: (Int, Int), stride: (Int, In
     (p.strideH, p.strideW) = stride
     (p.padH, p.padW) = pad
     p.globalPooling = global
-    return PoolingLayer(spec: LayerSpec(name: "pool", kind: .pooling(p)), params: p)
+    return PoolingLayer(spec: LayerSpec(name: "pool", kind: .pooling(p)), params: p, method: p.method == .max ? .max : .average)
 }
 
 /// Runs setUp, reshape and forward; returns the output.
@@ -209,7 +209,7 @@ private func distinctTensor(_ shape: [Int], seed: UInt64) -> Tensor {
     private func pool(_ method: PoolMethod, rounding: PoolRounding, pad: Int = 0) -> PoolingLayer {
         var p = PoolingParams(method: method, kernelH: 3, kernelW: 3)
         (p.strideH, p.strideW, p.padH, p.padW, p.rounding) = (2, 2, pad, pad, rounding)
-        return PoolingLayer(spec: LayerSpec(name: "pool", kind: .pooling(p)), params: p)
+        return PoolingLayer(spec: LayerSpec(name: "pool", kind: .pooling(p)), params: p, method: p.method == .max ? .max : .average)
     }
 
     @Test func floorKeepsOnlyWholeWindows() throws {
