@@ -100,12 +100,7 @@ struct TimeCommand: ParsableCommand {
                 updateTime += ms(since: t)
             }
             let forwardStart = DispatchTime.now()
-            for i in 0..<n {
-                let t = DispatchTime.now()
-                let io = graph.io(ofLayer: i)
-                try Parallel.flushingDenormals { try graph.layers[i].forward(bottoms: io.bottoms, tops: io.tops) }
-                forward[i].append(ms(since: t))
-            }
+            try graph.forwardTimed { i, milliseconds in forward[i].append(milliseconds) }
             forwardTotals.append(ms(since: forwardStart))
             losses.append(graph.loss)
             if phase == .train {
@@ -140,6 +135,15 @@ struct TimeCommand: ParsableCommand {
         if !fused.isEmpty {
             let list = fused.map { "\($0.name) in \($0.into)" }.joined(separator: ", ")
             log("Fused (forward time counted in the second layer): \(list)", "experiments.swift:8")
+        }
+        let folded = graph.foldedLayers
+        if !folded.isEmpty {
+            log("Folded into the convolution before them (weights fixed; forward time counted there): "
+                + "\(folded.count) layers, \(folded.prefix(4).map { "\($0.name) in \($0.into)" }.joined(separator: ", "))"
+                + (folded.count > 4 ? ", ..." : ""), "experiments.swift:8")
+        }
+        if let problem = graph.foldingProblem {
+            log("BatchNorm and Scale run unfolded: \(problem)", "experiments.swift:8")
         }
         log("Average Forward pass: \(String(format: "%.4f", mean(forwardTotals))) ms.", "caffe.cpp:447")
         if phase == .train {

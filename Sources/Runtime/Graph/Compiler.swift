@@ -84,7 +84,7 @@ public enum Compiler {
         }
         return Graph(name: resolved.name, phase: phase, layers: layers, bottoms: bottoms, tops: tops,
                      propagateDown: propagateDown, runsBackward: runsBackward, blobs: current,
-                     outputs: outputs, store: store)
+                     outputs: outputs, store: store, options: options)
     }
 
     /// Buffer planning for blob gradients: a blob's gradient lives only from the backward step

@@ -24,9 +24,21 @@ public final class Graph {
     /// pass (converting them took CaffeNet's batch-1 convolutions from about 6 to 9 ms). For
     /// inference and a trainer's TEST net; leave it off where anything writes the parameters
     /// unannounced.
+    ///
+    /// In a TEST graph it also folds each BatchNorm and Scale into the convolution before it
+    /// (`foldedLayers`), with results equal to the unfolded layers' to rounding.
     public var parametersFixed = false {
-        didSet { applyParametersFixed() }
+        didSet {
+            applyParametersFixed()
+            prepareFolds()
+        }
     }
+    /// The settings the graph was compiled with (folded convolutions are made with them).
+    let options: CompileOptions
+    /// The convolutions with BatchNorm and Scale folded in, made when the parameters are first fixed.
+    var foldPlan: FoldPlan?
+    /// Why the graph runs unfolded although its parameters are fixed, if it does.
+    public internal(set) var foldingProblem: String?
     /// The store's `generation` the layers' converted weights belong to.
     var convertedGeneration = 0
 
@@ -38,7 +50,8 @@ public final class Graph {
 
     init(name: String, phase: Phase, layers: [Layer], bottoms: [[Tensor]], tops: [[Tensor]],
          propagateDown: [[Bool]], runsBackward: [Bool], blobs: [String: Tensor], outputs: [Output],
-         store: ParameterStore) {
+         store: ParameterStore, options: CompileOptions) {
+        self.options = options
         self.name = name
         self.phase = phase
         self.layers = layers
@@ -66,11 +79,20 @@ public final class Graph {
     public func forward() throws -> Float {
         catchUpWithStore()
         try Parallel.flushingDenormals {
-            for i in layers.indices {
-                try layers[i].forward(bottoms: bottoms[i], tops: tops[i])
-            }
+            for i in layers.indices { try forwardLayer(i) }
         }
         return loss
+    }
+
+    /// Forward with each layer's time reported (for `experiments time`), in milliseconds; a
+    /// folded-away layer takes no time, its convolution the folded one's.
+    public func forwardTimed(_ report: (Int, Double) -> Void) throws {
+        catchUpWithStore()
+        for i in layers.indices {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try Parallel.flushingDenormals { try forwardLayer(i) }
+            report(i, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
     }
 
     /// The weighted loss of the last forward pass.
@@ -114,6 +136,10 @@ public final class Graph {
     public func reshape() throws {
         for i in layers.indices {
             try layers[i].reshape(bottoms: bottoms[i], tops: tops[i])
+        }
+        for case let fold? in foldPlan?.folded ?? [] {
+            let io = io(ofLayer: fold.convolution)
+            try fold.kernel.reshape(bottoms: io.bottoms, tops: io.tops)
         }
     }
 }

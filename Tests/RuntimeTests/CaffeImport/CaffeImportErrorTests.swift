@@ -27,8 +27,8 @@ import Testing
         let found = problems(file)
         let expected: [(fragment: String, says: String)] = [
             ("backend: LEVELDB", "layer 'data' (Data): 'data_param.backend: LEVELDB' is not supported by Crema"),
-            ("dilation: 2", "layer 'conv1' (Convolution): 'convolution_param.dilation: 2' is not supported by Crema"),
-            ("pool: STOCHASTIC", "layer 'pool1' (Pooling): 'pooling_param.pool: STOCHASTIC' is not supported by Crema"),
+            ("axis: 2", "layer 'conv1' (Convolution): 'convolution_param.axis: 2' is not supported by Crema"),
+            ("pad: 1", "layer 'pool1' (Pooling): Caffe pads only MAX and AVE pooling"),
             ("not_a_caffe_field", "layer 'ip1' (InnerProduct): field 'inner_product_param.not_a_caffe_field: 3' is not supported"),
             ("stage: \"fast\"", "layer 'loss' (SoftmaxWithLoss): 'include.stage: \"fast\"' is not supported by Crema"),
         ]

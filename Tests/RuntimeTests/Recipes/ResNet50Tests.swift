@@ -72,5 +72,26 @@ import Testing
         #expect(conv1.tensor.gradients.contains { $0 != 0 })
         // The statistics moved: one batch's worth of weight.
         #expect(store.parameter(named: "bn_conv1.2")?.tensor.values == [1])
+
+        // With those statistics, the TEST net folded (every BatchNorm and Scale into its
+        // convolution) gives the unfolded net's values: to 1e-5 of the largest through the
+        // first stage. Rounding differences grow over 50 untrained layers (the im2col and oneDNN
+        // engines, both unfolded, differ by about 3e-5 of the largest score here), so the
+        // scores are held to 1e-4; a wrong fold is off by whole values.
+        let test = try Compiler.compile(try Self.deploy(net, shape: [2, 3, 64, 64]), for: .test, store: store)
+        test.blobs["data"]?.copy(from: randomTensor([2, 3, 64, 64], seed: 4).values)
+        let checked = ["conv1", "res2a", "res2b", "res2c", "fc1000"]
+        try test.forward()
+        let plain = try checked.map { try #require(test.blobs[$0]).values }
+        test.parametersFixed = true
+        try test.forward()
+        #expect(test.foldedLayers.count == 2 * 53, "53 convolutions, each with a BatchNorm and a Scale")
+        for (name, expected) in zip(checked, plain) {
+            let folded = try #require(test.blobs[name]).values
+            let scale = max(1, expected.map(abs).max() ?? 0)
+            let worst = zip(folded, expected).map { abs($0 - $1) }.max() ?? .infinity
+            let bound: Float = name == "fc1000" ? 1e-4 : 1e-5
+            #expect(worst <= bound * scale, "\(name): largest difference \(worst) of \(scale)")
+        }
     }
 }
