@@ -6,8 +6,10 @@ import NetDSL
 /// graph's parameters are fixed (classify, test, the trainer's TEST net); the layers
 /// themselves stay as they are, and the graph runs them unfolded whenever the promise is off.
 final class FoldedConvolution {
-    /// Graph indices of the convolution, the BatchNorm and the Scale.
+    /// Graph indices of the convolution, the BatchNorm, the Scale and an in-place ReLU after
+    /// them that the folded convolution applies to its output (oneDNN's, where it runs).
     let convolution: Int, normalization: Int, scale: Int?
+    private(set) var relu: Int?
     /// The folded convolution: the original's settings with a bias, on its own parameters.
     let kernel: Layer
     private let original: Layer, batchNorm: BatchNormLayer, scaleLayer: Layer?
@@ -36,6 +38,17 @@ final class FoldedConvolution {
         try kernel.setUp(bottoms: io.bottoms, tops: io.tops, store: ParameterStore())
         try kernel.reshape(bottoms: io.bottoms, tops: io.tops)
         (kernel as? ConvertsParameters)?.keepsConvertedWeights = true
+    }
+
+    /// Hands the ReLU at graph index `index` to the folded convolution when it is oneDNN's
+    /// layer, which applies it (on its im2col path too); returns whether it did.
+    func takeReLU(at index: Int, in graph: Graph) throws -> Bool {
+        guard let fast = kernel as? OneDNNConvolutionLayer else { return false }
+        fast.fusedReLU = true
+        let io = graph.io(ofLayer: convolution)
+        try fast.reshape(bottoms: io.bottoms, tops: io.tops)
+        relu = index
+        return true
     }
 
     /// Recomputes the folded parameters when the store's have changed since the last pass.
@@ -98,6 +111,10 @@ struct FoldPlan {
             plan.folded[i] = fold
             plan.skipped[j] = true
             if let scale { plan.skipped[scale] = true }
+            if let r = nextInPlace(after: scale ?? j, tops[0]), let relu = layers[r] as? ReLULayer, relu.negativeSlope == 0,
+               try fold.takeReLU(at: r, in: graph) {
+                plan.skipped[r] = true
+            }
         }
         return plan
     }
@@ -130,12 +147,12 @@ extension Graph {
         }
     }
 
-    /// BatchNorm and Scale layers whose forward pass a convolution makes while the parameters
-    /// are fixed, with that convolution's name, in net order.
+    /// BatchNorm, Scale and ReLU layers whose forward pass a convolution makes while the
+    /// parameters are fixed, with that convolution's name, in net order.
     public var foldedLayers: [(name: String, into: String)] {
         guard parametersFixed, let plan = foldPlan else { return [] }
         return plan.folded.compactMap { $0 }.flatMap { fold in
-            ([fold.normalization] + (fold.scale.map { [$0] } ?? [])).map {
+            ([fold.normalization] + [fold.scale, fold.relu].compactMap { $0 }).map {
                 (layers[$0].spec.name, layers[fold.convolution].spec.name)
             }
         }
