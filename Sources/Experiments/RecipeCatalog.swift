@@ -35,8 +35,12 @@ enum RecipeCatalog {
         let problems = clashes
         guard problems.isEmpty else { throw CLIError(problems.joined(separator: "\n")) }
         if let recipe = allRecipes.first(where: { $0.name == name.lowercased() }) { return recipe }
-        let names = all.map { $0.name }.joined(separator: ", ")
-        throw CLIError("no recipe named '\(name)'. Recipes: \(names). Add one by creating a file under Recipes/ with a type that conforms to Recipe.")
+        let recipes = all.map { $0.name }
+        var hint = Suggestions.didYouMean(name, among: recipes)
+        if hint.isEmpty, let verb = Suggestions.closest(to: name, among: ExperimentsCLI.verbs).first {
+            hint = " Did you mean the command '\(verb)' (experiments \(verb) --help)?"
+        }
+        throw CLIError("no recipe named '\(name)'.\(hint) Recipes: \(recipes.joined(separator: ", ")). Add one by creating a file under Recipes/ with a type that conforms to Recipe.")
     }
 }
 

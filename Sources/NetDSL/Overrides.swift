@@ -36,7 +36,8 @@ public enum Overrides {
             net.layers[index].kind = .data(params)
             return
         }
-        throw OverrideError(message: "unknown setting '\(key)'. Settings that exist:\n  " + knownKeys.joined(separator: "\n  "))
+        throw OverrideError(message: "unknown setting '\(key)'.\(Suggestions.didYouMean(key, among: knownKeys)) Settings that exist:\n  "
+                            + knownKeys.joined(separator: "\n  "))
     }
 
     typealias Setter<T> = (inout T, String, String) throws -> Void
