@@ -11,7 +11,8 @@ struct ClassifyCommand: ParsableCommand {
 
     @OptionGroup var options: RecipeOptions
 
-    @Option(help: ArgumentHelp("The trained weights.", valueName: "PATH.caffemodel"))
+    @Option(help: ArgumentHelp("The trained weights: a .caffemodel, or a run or snapshots folder (its newest snapshot).",
+                               valueName: "PATH"))
     var weights: String
 
     @Argument(help: "JPEG or PNG files.")
@@ -55,7 +56,7 @@ struct ClassifyCommand: ParsableCommand {
 
         let (spec, probabilityBlob) = try Self.deployNet(net, data: dataIndex, shape: [views, channels, outH, outW])
         let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 1), options: try compileOptions())
-        let report = try Weights.load(URL(fileURLWithPath: weights), into: graph)
+        let report = try Weights.load(try WeightsLocation.resolve(weights), into: graph)
         graph.parametersFixed = true
         if !report.initialised.isEmpty {
             throw CLIError("\(weights) has no weights for \(report.initialised.joined(separator: ", ")) of \(name)")

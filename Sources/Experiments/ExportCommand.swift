@@ -127,17 +127,10 @@ struct ExportCommand: ParsableCommand {
         guard fm.fileExists(atPath: url.appendingPathComponent("recipe.json").path) else {
             throw CLIError("\(source) is not a run folder: it has no recipe.json")
         }
-        let snapshots = url.appendingPathComponent("snapshots")
-        let names = (try? fm.contentsOfDirectory(atPath: snapshots.path)) ?? []
-        let newest = names.filter { $0.hasSuffix(".caffemodel") }
-            .compactMap { name -> (Int, String)? in
-                guard let range = name.range(of: "_iter_", options: .backwards),
-                      let n = Int(name[range.upperBound...].dropLast(".caffemodel".count)) else { return nil }
-                return (n, name)
-            }
-            .max { $0.0 < $1.0 }
-        guard let newest else { throw CLIError("\(source) has no snapshots to export") }
-        return (url, snapshots.appendingPathComponent(newest.1))
+        guard let newest = WeightsLocation.newestSnapshot(in: url.appendingPathComponent("snapshots")) else {
+            throw CLIError("\(source) has no snapshots to export")
+        }
+        return (url, newest)
     }
 
     static func parseShape(_ text: String) throws -> [Int] {

@@ -11,7 +11,8 @@ struct TestCommand: ParsableCommand {
 
     @OptionGroup var options: RecipeOptions
 
-    @Option(help: ArgumentHelp("The weights to score.", valueName: "PATH.caffemodel"))
+    @Option(help: ArgumentHelp("The weights to score: a .caffemodel, or a run or snapshots folder (its newest snapshot).",
+                               valueName: "PATH"))
     var weights: String
 
     @Option(name: .customLong("batches"), help: "Test batches (default: the recipe's test_iter).")
@@ -32,7 +33,7 @@ struct TestCommand: ParsableCommand {
         let count = batches ?? plan.testIterations
         guard count > 0 else { throw CLIError("nothing to test: --batches (or solver.test_iter) must be at least 1") }
         let graph = try Compiler.compile(net, for: .test, store: ParameterStore(seed: 1), options: try compileOptions())
-        let report = try Weights.load(URL(fileURLWithPath: weights), into: graph)
+        let report = try Weights.load(try WeightsLocation.resolve(weights), into: graph)
         graph.parametersFixed = true
         if !report.initialised.isEmpty {
             throw CLIError("\(weights) has no weights for \(report.initialised.joined(separator: ", ")) of \(name); is it a snapshot of another recipe?")

@@ -24,9 +24,12 @@ struct TrainCommand: ParsableCommand {
                                valueName: "PATH.solverstate"))
     var resume: String?
 
-    @Option(help: ArgumentHelp("Start from these weights, matched by layer name (fine-tuning).",
-                               valueName: "PATH.caffemodel"))
+    @Option(help: ArgumentHelp("Start from these weights, matched by layer name (fine-tuning): a .caffemodel, or a run or snapshots folder (its newest snapshot).",
+                               valueName: "PATH"))
     var weights: String?
+
+    @Flag(help: "Train from --weights that match none of the net's layers (a warning, not an error).")
+    var allowPartial = false
 
     func run() throws {
         let (name, net, resolvedPlan, overrides) = try options.resolve()
@@ -75,8 +78,17 @@ struct TrainCommand: ParsableCommand {
                 recorder.log("Resuming from \(resume) at iteration \(trainer.iteration)", source: "solver.cpp:464")
             }
             if let weights {
-                let report = try Weights.load(URL(fileURLWithPath: weights), into: trainer.trainGraph)
-                recorder.log("Copying weights from \(weights): loaded \(report.loaded.joined(separator: ", "))"
+                let file = try WeightsLocation.resolve(weights)
+                let report = try Weights.load(file, into: trainer.trainGraph)
+                if report.loaded.isEmpty {
+                    let message = "\(file.path) has weights for none of this net's \(report.initialised.count) learnable layers"
+                        + (report.skipped.isEmpty ? "" : " (it has \(report.skipped.prefix(5).joined(separator: ", "))\(report.skipped.count > 5 ? ", ..." : ""))")
+                    guard allowPartial else {
+                        throw CLIError(message + "; is it for another net? Pass --allow-partial to train from the fillers anyway")
+                    }
+                    recorder.log("Warning: " + message + "; training from the fillers' values (--allow-partial)", source: "net.cpp:761")
+                }
+                recorder.log("Copying weights from \(file.path): loaded \(report.loaded.count) of \(report.loaded.count + report.initialised.count) layers (\(report.loaded.joined(separator: ", ")))"
                     + (report.skipped.isEmpty ? "" : "; skipped (not in this net): \(report.skipped.joined(separator: ", "))")
                     + (report.initialised.isEmpty ? "" : "; newly initialised: \(report.initialised.joined(separator: ", "))"),
                     source: "net.cpp:761")

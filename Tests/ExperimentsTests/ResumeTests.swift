@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Experiments
+import NetDSL
 @testable import Runtime
 
 extension ExperimentsSuite {
@@ -64,7 +65,38 @@ extension ExperimentsSuite {
             let tuned = root.appendingPathComponent("tuned")
             try TestData.train(["lenet", "--iterations", "1", "--weights", model.path, "--results", tuned.path] + Self.common)
             let log = try String(contentsOf: tuned.appendingPathComponent("lenet/latest/train.log"), encoding: .utf8)
-            #expect(log.contains("Copying weights from \(model.path): loaded conv1, conv2, ip1, ip2"))
+            #expect(log.contains("Copying weights from \(model.path): loaded 4 of 4 layers (conv1, conv2, ip1, ip2)"))
+
+            // A run folder means its newest snapshot.
+            let fromRun = root.appendingPathComponent("from-run")
+            try TestData.train(["lenet", "--iterations", "1", "--weights", root.appendingPathComponent("lenet/latest").path,
+                                "--results", fromRun.path] + Self.common)
+            let runLog = try String(contentsOf: fromRun.appendingPathComponent("lenet/latest/train.log"), encoding: .utf8)
+            #expect(runLog.contains("Copying weights from \(model.path): loaded 4 of 4 layers"))
+
+            // Weights of another net match nothing: an error, or with --allow-partial a warning.
+            let otherNet = Net("other") {
+                Input("data", shape: [1, 4])
+                InnerProduct("fc_other", outputs: 2)
+            }.spec
+            let other = root.appendingPathComponent("other.caffemodel")
+            try Weights.write(try Compiler.compile(otherNet, for: .test, store: ParameterStore()), to: other)
+            let refused = root.appendingPathComponent("refused")
+            do {
+                try TestData.train(["lenet", "--iterations", "1", "--weights", other.path, "--results", refused.path] + Self.common)
+                Issue.record("trained from weights that match no layer")
+            } catch {
+                // The command logs why and exits with a failure status.
+                let logs = FileManager.default.enumerator(atPath: refused.path)?.compactMap { $0 as? String }
+                    .filter { $0.hasSuffix("train.log") } ?? []
+                let text = try logs.map { try String(contentsOf: refused.appendingPathComponent($0), encoding: .utf8) }.joined()
+                #expect(text.contains("has weights for none of this net's 4 learnable layers (it has fc_other)"), "\(error): \(text)")
+            }
+            let partial = root.appendingPathComponent("partial")
+            try TestData.train(["lenet", "--iterations", "1", "--weights", other.path, "--allow-partial",
+                                "--results", partial.path] + Self.common)
+            let partialLog = try String(contentsOf: partial.appendingPathComponent("lenet/latest/train.log"), encoding: .utf8)
+            #expect(partialLog.contains("Warning: \(other.path) has weights for none of this net's 4 learnable layers"))
         }
     }
 }

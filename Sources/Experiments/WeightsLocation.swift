@@ -1,0 +1,41 @@
+import Foundation
+
+/// What `--weights` (and `export`) may point at: a `.caffemodel`, a run folder or its
+/// `snapshots/` folder, the last two meaning the newest snapshot in it.
+enum WeightsLocation {
+    /// The `.caffemodel` that `path` names or holds.
+    static func resolve(_ path: String) throws -> URL {
+        // Symbolic links resolved: the log names the run the weights came from, not `latest`.
+        let url = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath()
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+            throw CLIError("\(path) not found; give a .caffemodel, a run folder (results/<recipe>/<run>) or its snapshots/ folder")
+        }
+        guard isFolder.boolValue else { return url }
+        let isRun = FileManager.default.fileExists(atPath: url.appendingPathComponent("recipe.json").path)
+        let snapshots = isRun ? url.appendingPathComponent("snapshots") : url
+        guard let newest = newestSnapshot(in: snapshots) else {
+            throw CLIError(isRun ? "\(path) is a run folder without snapshots (snapshots/*.caffemodel); train it for longer or give a .caffemodel"
+                                 : "\(path) holds no .caffemodel; give a .caffemodel, a run folder or its snapshots/ folder")
+        }
+        return newest
+    }
+
+    /// The `.caffemodel` in `folder` with the highest `_iter_N`, or, without numbered ones, the
+    /// one written last.
+    static func newestSnapshot(in folder: URL) -> URL? {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .filter { $0.hasSuffix(".caffemodel") }
+        let numbered = names.compactMap { name -> (Int, String)? in
+            guard let range = name.range(of: "_iter_", options: .backwards),
+                  let n = Int(name[range.upperBound...].dropLast(".caffemodel".count)) else { return nil }
+            return (n, name)
+        }
+        if let newest = numbered.max(by: { $0.0 < $1.0 }) { return folder.appendingPathComponent(newest.1) }
+        let dated = names.map { name -> (Date, String) in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)
+            return ((attributes?[.modificationDate] as? Date) ?? .distantPast, name)
+        }
+        return dated.max { $0.0 < $1.0 }.map { folder.appendingPathComponent($0.1) }
+    }
+}
