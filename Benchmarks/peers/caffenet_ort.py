@@ -14,7 +14,7 @@ import sys
 import warnings
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
-from peers_common import emit, fail, set_threads, timed
+from peers_common import emit, fail, session_for, set_threads, timed
 
 DEFAULT_MODEL = os.path.join(os.environ.get("TMPDIR", "/tmp"), "crema-peers", "caffenet.onnx")
 
@@ -77,15 +77,6 @@ def onnx_lrn(torch, layer):
             return LRNFunction.apply(x)
 
     return ExportedLRN()
-
-
-def session_for(ort, path, threads):
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
 def main():

@@ -44,6 +44,17 @@ def timed(fn, repeat, warmup=1):
     return times, value
 
 
+def session_for(ort, path, threads):
+    """An ONNX Runtime CPU session as every peer measurement runs it: `threads` intra-op
+    threads, one inter-op thread, sequential execution, every graph optimisation."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
 def peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates the peers' virtual environment (PyTorch CPU, ONNX Runtime) once; later runs only
-# check it. Usage: sh Benchmarks/peers/setup.sh   (venv: $CREMA_PEERS_VENV or /tmp/crema-peers-venv)
+# check it. Usage: bash Benchmarks/peers/setup.sh   (venv: $CREMA_PEERS_VENV or /tmp/crema-peers-venv)
 #
 # torch is pinned to the CPU build, 2.13.0+cpu: this machine's pip finds that wheel in its local
 # wheel folder (pip's find-links, /opt/wheels here), and the +cpu build depends on no CUDA
