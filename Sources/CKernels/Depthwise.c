@@ -9,19 +9,7 @@
 // reassociating them.
 #include "CKernels.h"
 #include "Variants.h"
-
-/// Output positions o in [0, out) with 0 <= o * stride + offset < size, as [*lo, *hi).
-CREMA_INLINE void dw_valid_range(int64_t offset, int64_t stride, int64_t size, int64_t out, int64_t *lo,
-                                 int64_t *hi) {
-    int64_t l = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-    if (l > out) l = out;
-    int64_t last = size - 1 - offset;
-    int64_t h = last < 0 ? 0 : last / stride + 1;
-    if (h > out) h = out;
-    if (h < l) h = l;
-    *lo = l;
-    *hi = h;
-}
+#include "ConvRange.h"
 
 CREMA_INLINE void dw_forward_body(const float *restrict x, const float *restrict w, float bias, float *restrict y,
                                   const crema_conv_geometry *geometry) {
@@ -36,7 +24,7 @@ CREMA_INLINE void dw_forward_body(const float *restrict x, const float *restrict
             for (int64_t kj = 0; kj < g.kernel_w; kj++) {
                 const int64_t offset = kj * g.dilation_w - g.pad_w;
                 int64_t c0, c1;
-                dw_valid_range(offset, g.stride_w, g.width, g.out_w, &c0, &c1);
+                crema_valid_range(offset, g.stride_w, g.width, g.out_w, &c0, &c1);
                 const float wv = w[ki * g.kernel_w + kj];
                 if (g.stride_w == 1) {
                     for (int64_t ow = c0; ow < c1; ow++) yr[ow] += wv * xr[ow + offset];
@@ -63,7 +51,7 @@ CREMA_INLINE void dw_backward_data_body(const float *restrict dy, const float *r
             for (int64_t kj = 0; kj < g.kernel_w; kj++) {
                 const int64_t offset = kj * g.dilation_w - g.pad_w;
                 int64_t c0, c1;
-                dw_valid_range(offset, g.stride_w, g.width, g.out_w, &c0, &c1);
+                crema_valid_range(offset, g.stride_w, g.width, g.out_w, &c0, &c1);
                 const float wv = w[ki * g.kernel_w + kj];
                 if (g.stride_w == 1) {
                     for (int64_t ow = c0; ow < c1; ow++) dxr[ow + offset] += wv * dyr[ow];
@@ -82,7 +70,7 @@ CREMA_INLINE void dw_backward_weights_body(const float *restrict dy, const float
         for (int64_t kj = 0; kj < g.kernel_w; kj++) {
             const int64_t offset = kj * g.dilation_w - g.pad_w;
             int64_t c0, c1;
-            dw_valid_range(offset, g.stride_w, g.width, g.out_w, &c0, &c1);
+            crema_valid_range(offset, g.stride_w, g.width, g.out_w, &c0, &c1);
             for (int64_t ow = 0; ow < g.out_w; ow++) partial[ow] = 0;
             for (int64_t oh = 0; oh < g.out_h; oh++) {
                 const int64_t ih = oh * g.stride_h + ki * g.dilation_h - g.pad_h;

@@ -6,21 +6,10 @@
 // than a copy call and a zero fill.
 #include "CKernels.h"
 #include "Variants.h"
+#include "ConvRange.h"
 
 #include <immintrin.h>
 #include <string.h>
-
-/// Output positions o in [0, out) with 0 <= o * stride + offset < size, as [*lo, *hi).
-static inline void valid_range(int64_t offset, int64_t stride, int64_t size, int64_t out, int64_t *lo, int64_t *hi) {
-    int64_t l = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-    if (l > out) l = out;
-    int64_t last = size - 1 - offset;
-    int64_t h = last < 0 ? 0 : last / stride + 1;
-    if (h > out) h = out;
-    if (h < l) h = l;
-    *lo = l;
-    *hi = h;
-}
 
 // MARK: Plain variant
 
@@ -32,12 +21,12 @@ static void im2col_plain(const float *image, float *col, const crema_conv_geomet
         const float *src = image + c * plane;
         const int64_t row_offset = ki * g->dilation_h - g->pad_h;
         int64_t r0, r1;
-        valid_range(row_offset, g->stride_h, g->height, g->out_h, &r0, &r1);
+        crema_valid_range(row_offset, g->stride_h, g->height, g->out_h, &r0, &r1);
         for (int64_t kj = 0; kj < g->kernel_w; kj++) {
             float *dst = col + (pair * g->kernel_w + kj) * ld;
             const int64_t col_offset = kj * g->dilation_w - g->pad_w;
             int64_t c0, c1;
-            valid_range(col_offset, g->stride_w, g->width, g->out_w, &c0, &c1);
+            crema_valid_range(col_offset, g->stride_w, g->width, g->out_w, &c0, &c1);
             for (int64_t oh = 0; oh < g->out_h; oh++) {
                 float *out = dst + oh * g->out_w;
                 if (oh < r0 || oh >= r1) {
@@ -63,12 +52,12 @@ static void col2im_plain(const float *col, float *image, const crema_conv_geomet
         for (int64_t ki = 0; ki < g->kernel_h; ki++) {
             const int64_t row_offset = ki * g->dilation_h - g->pad_h;
             int64_t r0, r1;
-            valid_range(row_offset, g->stride_h, g->height, g->out_h, &r0, &r1);
+            crema_valid_range(row_offset, g->stride_h, g->height, g->out_h, &r0, &r1);
             for (int64_t kj = 0; kj < g->kernel_w; kj++) {
                 const float *src = col + ((c * g->kernel_h + ki) * g->kernel_w + kj) * ld;
                 const int64_t col_offset = kj * g->dilation_w - g->pad_w;
                 int64_t c0, c1;
-                valid_range(col_offset, g->stride_w, g->width, g->out_w, &c0, &c1);
+                crema_valid_range(col_offset, g->stride_w, g->width, g->out_w, &c0, &c1);
                 for (int64_t oh = r0; oh < r1; oh++) {
                     const float *in = src + oh * g->out_w;
                     float *out_row = dst + (oh * g->stride_h + row_offset) * g->width;
@@ -108,12 +97,12 @@ CREMA_AVX512 static void im2col_avx512(const float *image, float *col, const cre
         const float *src = image + c * plane;
         const int64_t row_offset = ki * g.dilation_h - g.pad_h;
         int64_t r0, r1;
-        valid_range(row_offset, g.stride_h, g.height, g.out_h, &r0, &r1);
+        crema_valid_range(row_offset, g.stride_h, g.height, g.out_h, &r0, &r1);
         for (int64_t kj = 0; kj < g.kernel_w; kj++) {
             float *dst = col + (pair * g.kernel_w + kj) * ld;
             const int64_t col_offset = kj * g.dilation_w - g.pad_w;
             int64_t c0, c1;
-            valid_range(col_offset, 1, g.width, g.out_w, &c0, &c1);
+            crema_valid_range(col_offset, 1, g.width, g.out_w, &c0, &c1);
             // Masked-off lanes are not read, so the padding never touches memory.
             for (int64_t s = 0; s < steps; s++) load[s] = lanes_in(16 * s, c0, c1);
             for (int64_t oh = 0; oh < r0; oh++) {
