@@ -16,6 +16,6 @@ func compileOptions() throws -> CompileOptions {
     do {
         return try CompileOptions.reading(environment: ProcessInfo.processInfo.environment)
     } catch {
-        throw CLIError("\(error)")
+        throw CLIError(UserMessage.describe(error))
     }
 }

@@ -64,7 +64,7 @@ struct CompareCommand: ParsableCommand {
         do {
             try Data(text.utf8).write(to: url, options: .atomic)
         } catch {
-            throw CLIError("cannot write \(url.path): \(error.localizedDescription)")
+            throw CLIError("cannot write \(url.path): \(UserMessage.describe(error))")
         }
         return url
     }
@@ -111,7 +111,7 @@ struct CompareCommand: ParsableCommand {
         do {
             names = try fm.contentsOfDirectory(atPath: folder.path)
         } catch {
-            throw CLIError("cannot list \(folder.path): \(error.localizedDescription)")
+            throw CLIError("cannot list \(folder.path): \(UserMessage.describe(error))")
         }
         return names.sorted().filter { name in
             guard !name.hasPrefix("."), name != "latest" else { return false }

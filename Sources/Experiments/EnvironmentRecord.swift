@@ -4,9 +4,15 @@ import Runtime
 /// environment.json: what the run ran on, so results can be compared fairly.
 struct EnvironmentRecord: Codable {
     var seed: Int64?
+    /// When the run started and ended (ISO 8601, UTC); `finished` is written as the run ends.
+    var started: String? = nil
+    var finished: String? = nil
     var cpu: String?
     var gitCommit: String?
+    /// The Swift compiler this binary was built with, at least to the minor version.
     var swiftVersion: String?
+    /// `swift --version`'s first line, from the toolchain on PATH when the run started.
+    var swiftToolchain: String? = nil
     var blasConfiguration: String
     var blasCore: String
     var blasThreads: Int
@@ -33,7 +39,7 @@ struct EnvironmentRecord: Codable {
             .flatMap { $0.split(separator: ":", maxSplits: 1).last }
             .map { $0.trimmingCharacters(in: .whitespaces) }
         return EnvironmentRecord(
-            seed: seed, cpu: model,
+            seed: seed, started: timestamp(Date()), cpu: model,
             gitCommit: gitCommit(),
             swiftVersion: compilerVersion,
             blasConfiguration: BLAS.configuration, blasCore: BLAS.coreName, blasThreads: BLAS.threads,
@@ -42,7 +48,65 @@ struct EnvironmentRecord: Codable {
             openblasCoretype: BLAS.chosenCoreType ?? info.environment["OPENBLAS_CORETYPE"],
             coretypeChosenByCrema: BLAS.chosenCoreType != nil,
             convolutionEngine: ConvolutionEngine.summary(compile), blasLibrary: BLAS.libraryPath,
-            threadPool: Parallel.poolDescription)
+            threadPool: Parallel.poolDescription, toolchain: toolchainVersion())
+    }
+
+    init(seed: Int64?, started: String?, cpu: String?, gitCommit: String?, swiftVersion: String?,
+         blasConfiguration: String, blasCore: String, blasThreads: Int, threads: Int, cores: Int,
+         memoryBytes: UInt64, host: String, os: String, openblasCoretype: String?,
+         coretypeChosenByCrema: Bool, convolutionEngine: String?, blasLibrary: String?,
+         threadPool: String?, toolchain: String?) {
+        self.seed = seed
+        self.started = started
+        self.cpu = cpu
+        self.gitCommit = gitCommit
+        self.swiftVersion = swiftVersion
+        self.swiftToolchain = toolchain
+        self.blasConfiguration = blasConfiguration
+        self.blasCore = blasCore
+        self.blasThreads = blasThreads
+        self.threads = threads
+        self.cores = cores
+        self.memoryBytes = memoryBytes
+        self.host = host
+        self.os = os
+        self.openblasCoretype = openblasCoretype
+        self.coretypeChosenByCrema = coretypeChosenByCrema
+        self.convolutionEngine = convolutionEngine
+        self.blasLibrary = blasLibrary
+        self.threadPool = threadPool
+    }
+
+    /// Records the end of the run.
+    mutating func markFinished(at date: Date = Date()) { finished = Self.timestamp(date) }
+
+    static func timestamp(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+
+    /// `swift --version`'s first line, or nil where no `swift` is on PATH. Called once at the
+    /// command's start, before any kernel thread runs, and given a few seconds at most.
+    static func toolchainVersion() -> String? {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+            .map { URL(fileURLWithPath: String($0)).appendingPathComponent("swift") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+        guard let path else { return nil }
+        let process = Process()
+        process.executableURL = path
+        process.arguments = ["--version"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        guard !process.isRunning else { process.terminate(); return nil }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return output.split(separator: "\n").first { $0.contains("Swift version") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     static var compilerVersion: String {

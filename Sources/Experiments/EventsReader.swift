@@ -16,14 +16,14 @@ enum EventsReader {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw CLIError("cannot read the event file \(url.path): \(error.localizedDescription)")
+            throw CLIError("cannot read the event file \(url.path): \(UserMessage.describe(error))")
         }
         var events: [EventProto] = []
         for (offset, record) in try records(in: [UInt8](data), name: url.path) {
             do {
                 events.append(try EventProto(serialized: record))
             } catch let error as ProtoDecodingError {
-                throw CLIError("\(url.path): the record at byte \(offset) is not an Event: \(error)")
+                throw CLIError("\(url.path): the record at byte \(offset) is not an Event: \(UserMessage.describe(error))")
             }
         }
         return events

@@ -19,6 +19,28 @@ struct ExperimentsCLI: ParsableCommand {
         defaultSubcommand: TrainCommand.self
     )
 
+    /// Runs the command; an error from the library or Foundation reaches the user as
+    /// `UserMessage` words, never as a raw `NSCocoaErrorDomain` code or a Swift case name.
+    static func main() {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch let error as ValidationError {
+            exit(withError: error)
+        } catch {
+            exit(withError: CLIError(UserMessage.describe(error)))
+        }
+    }
+
     /// Words the command reserves; a recipe may not be named like one of them.
     static var verbs: [String] {
         configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]

@@ -16,8 +16,8 @@ enum GlogFormat {
     }
 
     /// Each line of a multi-line message gets the prefix, as glog writes it.
-    static func lines(_ message: String, source: String, date: Date = Date()) -> String {
-        let p = prefix(date: date, source: source)
+    static func lines(_ message: String, source: String, level: Character = "I", date: Date = Date()) -> String {
+        let p = prefix(date: date, source: source, level: level)
         return message.split(separator: "\n", omittingEmptySubsequences: false)
             .map { p + $0 }.joined(separator: "\n") + "\n"
     }

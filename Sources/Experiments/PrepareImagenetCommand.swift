@@ -58,7 +58,7 @@ struct PrepareImagenet: ParsableCommand {
         do {
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         } catch {
-            throw CLIError("cannot create \(output): \(error.localizedDescription)")
+            throw CLIError("cannot create \(output): \(UserMessage.describe(error))")
         }
         for (name, root, list, shuffle) in [("train_lmdb", trainRoot, trainList, true), ("val_lmdb", valRoot, valList, false)] {
             var these = options

@@ -55,7 +55,7 @@ struct RecordedRun {
         do {
             recipe = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: recipeURL))
         } catch {
-            throw CLIError("cannot read \(recipeURL.path): \(error)")
+            throw CLIError("cannot read \(recipeURL.path): \(UserMessage.describe(error))")
         }
         var summary: SummaryFile?
         let summaryURL = folder.appendingPathComponent("summary.json")
@@ -63,7 +63,7 @@ struct RecordedRun {
             do {
                 summary = try SpecJSONDecoding.decoder().decode(SummaryFile.self, from: Data(contentsOf: summaryURL))
             } catch {
-                throw CLIError("cannot read \(summaryURL.path): \(error)")
+                throw CLIError("cannot read \(summaryURL.path): \(UserMessage.describe(error))")
             }
         }
         let metricsURL = folder.appendingPathComponent("metrics.csv")
@@ -73,7 +73,7 @@ struct RecordedRun {
             do {
                 text = try String(contentsOf: metricsURL, encoding: .utf8)
             } catch {
-                throw CLIError("cannot read \(metricsURL.path): \(error.localizedDescription)")
+                throw CLIError("cannot read \(metricsURL.path): \(UserMessage.describe(error))")
             }
             metrics = try parseMetrics(text, name: metricsURL.path)
         }

@@ -20,7 +20,7 @@ final class RunFolder {
         do {
             try fm.createDirectory(at: recipeDirectory, withIntermediateDirectories: true)
         } catch {
-            throw CLIError("cannot create the results folder \(recipeDirectory.path): \(error.localizedDescription); choose another with --results DIR")
+            throw CLIError("cannot create the results folder \(recipeDirectory.path): \(UserMessage.describe(error)); choose another with --results DIR")
         }
         while true {
             do {
@@ -29,7 +29,7 @@ final class RunFolder {
                 break
             } catch {
                 guard fm.fileExists(atPath: candidate.path), n < 1000 else {
-                    throw CLIError("cannot create the run folder \(candidate.path): \(error.localizedDescription)")
+                    throw CLIError("cannot create the run folder \(candidate.path): \(UserMessage.describe(error))")
                 }
                 candidate = recipeDirectory.appendingPathComponent("\(base)-\(n)")
                 n += 1

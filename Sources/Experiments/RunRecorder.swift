@@ -10,13 +10,23 @@ final class RunRecorder: TrainingObserver {
     private let metrics: FileHandle?
     private let events: EventsWriter?
     private let start = Date()
-    private let interactive = isatty(STDERR_FILENO) != 0
+    private let interactive: Bool
+    /// Where terminal output goes (standard error; a test gives its own).
+    private let terminal: (String) -> Void
     private var progressShown = false
     private var lastProgress = Date.distantPast
+    /// The first output of the latest test pass, for the progress line.
+    private var startIteration: Int?
+    private var latestTest: (iteration: Int, name: String, value: Double)?
     let echo: Bool
 
-    init(folder: URL?, echo: Bool = true) throws {
+    /// `interactive` says whether `terminal` is a terminal, which gets a live progress line and
+    /// plain error messages; otherwise it gets the log's lines.
+    init(folder: URL?, echo: Bool = true, interactive: Bool = isatty(STDERR_FILENO) != 0,
+         terminal: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) throws {
         self.echo = echo
+        self.interactive = interactive
+        self.terminal = terminal
         if let folder {
             log = try Self.create(folder.appendingPathComponent("train.log"))
             metrics = try Self.create(folder.appendingPathComponent("metrics.csv"))
@@ -36,12 +46,27 @@ final class RunRecorder: TrainingObserver {
         return try FileHandle(forWritingTo: url)
     }
 
-    func log(_ message: String, source: String) {
-        let text = GlogFormat.lines(message, source: source)
+    /// The per-display lines (iteration, loss, outputs, learning rate) that the live progress
+    /// line stands for on a terminal; train.log keeps them all.
+    static let routineSources: Set<String> = ["solver.cpp:218", "solver.cpp:237", "sgd_solver.cpp:138"]
+
+    func log(_ message: String, source: String) { log(message, source: source, level: "I") }
+
+    func log(_ message: String, source: String, level: Character) {
+        let text = GlogFormat.lines(message, source: source, level: level)
         log?.write(Data(text.utf8))
-        guard echo else { return }
+        guard echo, !(interactive && Self.routineSources.contains(source)) else { return }
         clearProgress()
-        FileHandle.standardError.write(Data(text.utf8))
+        terminal(text)
+    }
+
+    /// The reason a run failed, at glog's error level in train.log; on standard error (always,
+    /// even with --quiet) as the last thing printed, plainly on a terminal, as an `E` line in a log.
+    func error(_ message: String, source: String) {
+        let text = GlogFormat.lines(message, source: source, level: "E")
+        log?.write(Data(text.utf8))
+        clearProgress()
+        terminal(interactive ? "error: " + message + "\n" : text)
     }
 
     func metric(iteration: Int, phase: Phase, name: String, value: Double) {
@@ -49,22 +74,28 @@ final class RunRecorder: TrainingObserver {
         let safeName = name.contains(",") ? "\"\(name)\"" : name
         metrics?.write(Data(String(format: "%d,%.3f,%@,%@,%.9g\n", iteration, seconds, phase.rawValue, safeName, value).utf8))
         try? events?.scalar(tag: "\(phase.rawValue)/\(name)", value: value, step: iteration)
+        if phase == .test, latestTest.map({ $0.iteration != iteration || $0.name == name }) ?? true {
+            latestTest = (iteration, name, value)
+        }
     }
 
     func progress(iteration: Int, of total: Int, loss: Float, imagesPerSecond: Double) {
         guard interactive, echo else { return }
+        // A resumed run starts part-way; its rate counts only this session's iterations.
+        if startIteration == nil { startIteration = iteration - 1 }
         let now = Date()
         guard now.timeIntervalSince(lastProgress) > 0.25 || iteration == total else { return }
         lastProgress = now
         let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(iteration) / elapsed : 0
+        let rate = elapsed > 0 ? Double(iteration - (startIteration ?? 0)) / elapsed : 0
         let eta = rate > 0 ? Double(total - iteration) / rate : 0
         let width = 24
         let filled = total > 0 ? min(width, width * iteration / total) : 0
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = String(format: "\r[%@] %d/%d  loss %.4f  %.0f img/s  ETA %@ ", bar, iteration, total,
-                          loss, imagesPerSecond, Self.duration(eta))
-        FileHandle.standardError.write(Data(line.utf8))
+        let test = latestTest.map { String(format: "  %@ %.4f @%d", $0.name, $0.value, $0.iteration) } ?? ""
+        let line = String(format: "\r[%@] %d/%d  loss %.4f%@  %.0f img/s  ETA %@ ", bar, iteration, total,
+                          loss, test, imagesPerSecond, Self.duration(eta))
+        terminal(line)
         progressShown = true
     }
 
@@ -77,7 +108,7 @@ final class RunRecorder: TrainingObserver {
 
     private func clearProgress() {
         guard progressShown else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        terminal("\r\u{1B}[K")
         progressShown = false
     }
 

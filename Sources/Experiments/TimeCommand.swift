@@ -294,7 +294,7 @@ struct TimeRecord: Codable {
         do {
             try encoder.encode(self).write(to: url, options: .atomic)
         } catch {
-            throw CLIError("cannot write the timings to \(url.path): \(error.localizedDescription)")
+            throw CLIError("cannot write the timings to \(url.path): \(UserMessage.describe(error))")
         }
     }
 }

@@ -58,16 +58,19 @@ struct TrainCommand: ParsableCommand {
                                        weights: weights,
                                        solverFile: options.solver.map { URL(fileURLWithPath: $0).standardizedFileURL.path }),
                              to: "recipe.json")
-        try folder.writeJSON(EnvironmentRecord.current(seed: plan.seed, compile: compile), to: "environment.json")
-        folder.markLatest()
+        var environment = EnvironmentRecord.current(seed: plan.seed, compile: compile)
+        try folder.writeJSON(environment, to: "environment.json")
         recorder.log("Run folder: \(folder.url.path)", source: "experiments.swift:1")
 
         var status = RunStatus.failed
         var summary: TrainingSummary?
         var failure: String?
+        var learning: LearningCheck.Verdict?
         defer {
-            let record = SummaryRecord(status: status, summary: summary, error: failure)
+            let record = SummaryRecord(status: status, summary: summary, error: failure, learning: learning)
             try? folder.writeJSON(record, to: "summary.json")
+            environment.markFinished()
+            try? folder.writeJSON(environment, to: "environment.json")
         }
         do {
             try DataPreparation.prepareMissing(for: net) { recorder.log($0, source: "prepare.swift:1") }
@@ -86,7 +89,7 @@ struct TrainCommand: ParsableCommand {
                     guard allowPartial else {
                         throw CLIError(message + "; is it for another net? Pass --allow-partial to train from the fillers anyway")
                     }
-                    recorder.log("Warning: " + message + "; training from the fillers' values (--allow-partial)", source: "net.cpp:761")
+                    recorder.log("Warning: " + message + "; training from the fillers' values (--allow-partial)", source: "net.cpp:761", level: "W")
                 }
                 recorder.log("Copying weights from \(file.path): loaded \(report.loaded.count) of \(report.loaded.count + report.initialised.count) layers (\(report.loaded.joined(separator: ", ")))"
                     + (report.skipped.isEmpty ? "" : "; skipped (not in this net): \(report.skipped.joined(separator: ", "))")
@@ -98,19 +101,31 @@ struct TrainCommand: ParsableCommand {
                 let base = folder.snapshots.appendingPathComponent("\(prefix)_iter_\(trainer.iteration)")
                 return try Snapshot.write(trainer, to: base)
             }
+            // Only a run that got as far as training becomes `latest`; one that failed to start
+            // keeps its folder, with summary.json saying why.
+            folder.markLatest()
             let stop = StopSignal.install()
             trainer.shouldStop = { stop.requested }
             trainer.snapshotRequested = { stop.takeSnapshotRequest() }
-            summary = try trainer.run()
+            let finished = try trainer.run()
+            summary = finished
             status = stop.requested ? .stopped : .finished
+            learning = LearningCheck.verdict(for: finished, classes: LearningCheck.accuracyOutputs(of: net, testGraph: trainer.testGraph))
         } catch {
-            failure = "\(error)"
-            recorder.log("Training failed: \(error)", source: "experiments.swift:2")
+            let message = UserMessage.describe(error)
+            failure = message
+            let advice = FailureAdvice.nextSteps(after: error, recipe: name, net: net)
+            recorder.error("Training failed: " + message + (advice.map { "\n" + $0 } ?? ""), source: "experiments.swift:2")
             throw ExitCode.failure
         }
         if let s = summary {
             let tests = s.finalTest.sorted { $0.key < $1.key }.map { "\($0.key) = \(String(format: "%.4f", $0.value))" }
             recorder.log("Finished \(s.iterations) iterations in \(RunRecorder.duration(s.seconds)) (\(String(format: "%.0f", s.imagesPerSecond)) images/s); \(tests.joined(separator: ", ")). Run folder: \(folder.url.path)", source: "experiments.swift:3")
+            if let learning, !learning.learnt {
+                recorder.log("Warning: this run did not learn: " + learning.reasons.joined(separator: "; ")
+                             + ". Check the learning rate (--set solver.base_lr=...), the labels and the data; summary.json records it.",
+                             source: "experiments.swift:4", level: "W")
+            }
         }
     }
 }
@@ -136,6 +151,8 @@ struct SummaryRecord: Codable {
     var status: RunStatus
     var summary: TrainingSummary?
     var error: String?
+    /// Set when the run finished but shows no sign of having learnt (see `LearningCheck`).
+    var learning: LearningCheck.Verdict? = nil
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM asks the run to stop after the current iteration, with a

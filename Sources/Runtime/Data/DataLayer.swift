@@ -310,7 +310,7 @@ private final class Prefetcher: @unchecked Sendable {
                     } catch let error as DataError {
                         errs[i] = error.located(database: path, key: entries[i].keyText)
                     } catch {
-                        errs[i] = .badRecord(database: path, key: entries[i].keyText, problem: "\(error)")
+                        errs[i] = .badRecord(database: path, key: entries[i].keyText, problem: ProtobufDecodingProblem.record(error))
                     }
                 }
             }

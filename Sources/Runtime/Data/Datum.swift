@@ -34,7 +34,7 @@ extension Caffe_Datum {
         do {
             try self.init(serializedBytes: record)
         } catch {
-            throw DataError.badRecord(database: nil, key: nil, problem: "not a Caffe Datum (\(error))")
+            throw DataError.badRecord(database: nil, key: nil, problem: "not a Caffe Datum: " + ProtobufDecodingProblem.describe(error))
         }
     }
 

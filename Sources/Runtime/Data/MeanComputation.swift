@@ -69,7 +69,7 @@ extension MeanFile {
                                 } catch let error as DataError {
                                     e[i] = error.located(database: path, key: entries[i].keyText)
                                 } catch {
-                                    e[i] = .badRecord(database: path, key: entries[i].keyText, problem: "\(error)")
+                                    e[i] = .badRecord(database: path, key: entries[i].keyText, problem: ProtobufDecodingProblem.record(error))
                                 }
                             }
                         }

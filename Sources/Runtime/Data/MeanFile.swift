@@ -39,7 +39,7 @@ public enum MeanFile {
         do {
             blob = try Caffe_BlobProto(serializedBytes: bytes)
         } catch {
-            throw DataError.meanFile(path: path, problem: "not a Caffe BlobProto (\(error))")
+            throw DataError.meanFile(path: path, problem: "not a Caffe BlobProto: " + ProtobufDecodingProblem.describe(error))
         }
         var dims: [Int]
         if blob.hasShape {

@@ -261,7 +261,7 @@ public enum CaffeModel {
             return ModelFileError(path: url.path, .truncated,
                                   "is truncated (it ends in the middle of a field); the copy or the write that made it was interrupted")
         }
-        return ModelFileError(path: url.path, .notProtobuf, "is not \(what): \(error)")
+        return ModelFileError(path: url.path, .notProtobuf, "is not \(what): \(ProtobufDecodingProblem.describe(error))")
     }
 
     /// Whether a message decoded from the file carries what Caffe always writes in a solver

@@ -36,11 +36,11 @@ public final class Trainer {
         self.observer = observer
         try LearningRate.validate(plan)
         store = ParameterStore(seed: seed)
-        observer?.log("Initializing solver from parameters:\n\(plan.caffeText)", source: "solver.cpp:45")
-        observer?.log("Creating training net from recipe \(spec.name)", source: "solver.cpp:102")
+        // Both nets are built before anything is logged, so that a recipe or data error is the
+        // last thing a user sees rather than a line after the solver's settings.
         trainGraph = try Compiler.compile(spec, for: .train, store: store, seed: seed &+ 1, options: options)
-        if plan.testIterations > 0, spec.layers(in: .test).contains(where: { $0.kind.isSource }) {
-            observer?.log("Creating test net (#0) specified by recipe \(spec.name)", source: "solver.cpp:190")
+        let tests = plan.testIterations > 0 && spec.layers(in: .test).contains(where: { $0.kind.isSource })
+        if tests {
             testGraph = try Compiler.compile(spec, for: .test, store: store, seed: seed &+ 2, options: options)
             // Solver steps happen between test passes, never during one (`test()` says so).
             testGraph?.parametersFixed = true
@@ -48,6 +48,11 @@ public final class Trainer {
             testGraph = nil
         }
         solver = try Solver(plan: plan, parameters: store.parameters)
+        observer?.log("Initializing solver from parameters:\n\(plan.caffeText)", source: "solver.cpp:45")
+        observer?.log("Creating training net from recipe \(spec.name)", source: "solver.cpp:102")
+        if tests {
+            observer?.log("Creating test net (#0) specified by recipe \(spec.name)", source: "solver.cpp:190")
+        }
         observer?.log("Solver scaffolding done.", source: "solver.cpp:57")
     }
 
@@ -63,6 +68,7 @@ public final class Trainer {
         let startIteration = iteration
         var weights: URL?
         var lastLoss: Float?
+        var firstLoss: Float?
         var lastTested = -1
         var windowStart = Date()
         var windowIteration = iteration
@@ -84,6 +90,7 @@ public final class Trainer {
             guard loss.isFinite else { throw TrainingError.nonFinite(iteration: iteration, detail: firstNonFinite()) }
             let average = smooth(loss)
             lastLoss = average
+            if firstLoss == nil { firstLoss = loss }
 
             if plan.display > 0, iteration % plan.display == 0 {
                 let now = Date()
@@ -135,7 +142,7 @@ public final class Trainer {
         let images = Double((iteration - startIteration) * trainBatchSize * plan.iterSize)
         return TrainingSummary(iterations: iteration, seconds: seconds,
                                imagesPerSecond: seconds > 0 ? images / seconds : 0,
-                               finalLoss: lastLoss, finalTest: lastTest, bestTest: best,
+                               finalLoss: lastLoss, firstLoss: firstLoss, finalTest: lastTest, bestTest: best,
                                weights: weights?.path)
     }
 

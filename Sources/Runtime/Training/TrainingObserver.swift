@@ -18,6 +18,8 @@ public struct TrainingSummary: Codable, Sendable {
     public var seconds: Double
     public var imagesPerSecond: Double
     public var finalLoss: Float?
+    /// The training loss of this run's first iteration, to tell whether the loss fell.
+    public var firstLoss: Float? = nil
     /// The last test pass's outputs (e.g. accuracy, loss), by name.
     public var finalTest: [String: Double]
     /// The best value each test output reached, with the iteration (max for accuracy, min for loss).

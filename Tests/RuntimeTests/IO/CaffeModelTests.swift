@@ -131,7 +131,11 @@ private let sampleLayers = [
         let dir = try Scratch()
         let url = dir.file("junk.caffemodel")
         try Data([0xFF, 0xFF, 0xFF, 0xFF, 0x07]).write(to: url)
-        #expect(modelError { _ = try CaffeModel.read(from: url) }?.reason == .notProtobuf)
+        let garbage = modelError { _ = try CaffeModel.read(from: url) }
+        #expect(garbage?.reason == .notProtobuf)
+        // The words a user reads, not SwiftProtobuf's case name.
+        #expect(garbage?.description.contains("not a protobuf message") == true, "\(garbage.map { "\($0)" } ?? "")")
+        #expect(garbage?.description.contains("malformedProtobuf") == false)
         try Data().write(to: url)
         #expect(modelError { _ = try CaffeModel.read(from: url) }?.reason == .incomplete)
     }
