@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NetDSL
 
 /// `experiments compare RUN...`: the settings that differ between runs and their results, and
 /// with `--plot` their curves overlaid.
@@ -23,6 +24,10 @@ struct CompareCommand: ParsableCommand {
                                valueName: "OUT"))
     var plot: String?
 
+    @Option(help: ArgumentHelp("Rank the runs by this test output (default: the test net's first output, e.g. accuracy); a loss ranks lowest first.",
+                               valueName: "OUTPUT"))
+    var by: String?
+
     func validate() throws {
         guard !runs.isEmpty else { throw ValidationError("name at least one run folder or recipe") }
         if let plot, Self.plotKind(plot) == nil {
@@ -41,7 +46,13 @@ struct CompareCommand: ParsableCommand {
 
     func makeReport() throws -> CompareReport {
         let folders = try Self.runFolders(for: runs, results: URL(fileURLWithPath: results))
-        return CompareReport(runs: try folders.map(RecordedRun.load))
+        let report = CompareReport(runs: try folders.map(RecordedRun.load), rankBy: by)
+        if let by, !report.testOutputOrder.contains(by) {
+            let known = report.testOutputOrder
+            throw CLIError("--by \(by): no run has a test output of that name.\(Suggestions.didYouMean(by, among: known))"
+                           + (known.isEmpty ? " These runs recorded no test outputs." : " The test outputs: \(known.joined(separator: ", "))."))
+        }
+        return report
     }
 
     enum PlotKind { case html, svg }

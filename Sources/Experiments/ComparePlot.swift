@@ -92,6 +92,13 @@ enum ComparePlot {
         return hi / lo >= 100
     }
 
+    /// Learning rates are drawn on a log axis whenever they are all positive: schedules are
+    /// multiplicative, and a step or an inv decay reads as a straight line there.
+    static func usesLogScale(_ chart: Chart, values: [Double]) -> Bool {
+        if chart.name == "lr", let lo = values.min(), let hi = values.max(), lo > 0, hi > lo { return true }
+        return usesLogScale(values)
+    }
+
     /// Powers of ten covering lo...hi, at most about seven of them.
     static func logTicks(_ lo: Double, _ hi: Double) -> [Double] {
         let a = log10(lo).rounded(.down), b = max(log10(hi).rounded(.up), a + 1)
@@ -114,11 +121,12 @@ enum ComparePlot {
 
     /// One chart's elements, in a width x height box at the origin.
     /// `iterations` spans the x axis, the same in every chart so they line up.
-    static func chartBody(_ chart: Chart, labels: [String], iterations: ClosedRange<Double>? = nil) -> String {
+    /// Runs in `faded` (flagged as not learning) are drawn pale, apart from the rest.
+    static func chartBody(_ chart: Chart, labels: [String], iterations: ClosedRange<Double>? = nil, faded: Set<Int> = []) -> String {
         let xs = iterations.map { [$0.lowerBound, $0.upperBound] } ?? chart.series.flatMap { $0.points.map(\.x) }
         let ys = chart.series.flatMap { $0.points.map(\.y).filter(\.isFinite) }
         let xTicks = ticks(xs.min() ?? 0, xs.max() ?? 1)
-        let logScale = usesLogScale(ys)
+        let logScale = usesLogScale(chart, values: ys)
         let yTicks = logScale ? logTicks(ys.min() ?? 1, ys.max() ?? 10) : ticks(ys.min() ?? 0, ys.max() ?? 1)
         let yScale = { (y: Double) -> Double in logScale ? log10(y) : y }
         let x0 = xTicks.first ?? 0, x1 = xTicks.last ?? 1
@@ -167,7 +175,7 @@ enum ComparePlot {
             }
             let label = s.run < labels.count ? labels[s.run] : "#\(s.run + 1)"
             out += "<path data-run=\"\(escapeXML(label))\" data-series=\"\(escapeXML("\(s.phase)/\(s.name)"))\" d=\"\(d.trimmingCharacters(in: .whitespaces))\" fill=\"none\" stroke=\"\(color(s.run))\" stroke-width=\"2\" stroke-linejoin=\"round\""
-                + (dash(s.phase).map { " stroke-dasharray=\"\($0)\"" } ?? "") + "/>\n"
+                + (dash(s.phase).map { " stroke-dasharray=\"\($0)\"" } ?? "") + (faded.contains(s.run) ? " stroke-opacity=\"0.35\"" : "") + "/>\n"
             // Sparse series (test passes) and lone points get markers, so a single value shows.
             let finite = s.points.filter { $0.y.isFinite }
             if s.phase != "train" || finite.count < 2 {
@@ -186,11 +194,15 @@ enum ComparePlot {
     }
 
     /// The runs' colours with their labels and folder names, one per line.
-    static func legendBody(_ runs: [RecordedRun], labels: [String]) -> (svg: String, height: Double) {
+    /// The runs' colours with their labels and what sets them apart (their captions), one per
+    /// line; runs that did not learn say so.
+    static func legendBody(_ report: CompareReport) -> (svg: String, height: Double) {
+        let runs = report.runs, labels = report.labels, captions = report.captions
         var out = "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(Double(runs.count) * 20 + 10)\" fill=\"#fff\"/>\n"
         for (i, run) in runs.enumerated() {
             let y = Double(i) * 20 + 15
-            var name = run.recipe + "/" + run.name
+            var name = (captions[i] == run.name ? run.recipe + "/" + run.name : captions[i])
+                + (run.didNotLearn != nil ? " (did not learn)" : "")
             if name.count > 80 { name = String(name.prefix(79)) + "…" }
             out += "<line x1=\"\(left - 40)\" y1=\"\(y)\" x2=\"\(left - 10)\" y2=\"\(y)\" stroke=\"\(color(i))\" stroke-width=\"3\"/>\n"
             out += "<text x=\"\(left)\" y=\"\(y + 4)\" font-size=\"12\" fill=\"#222\"><tspan font-weight=\"bold\">\(escapeXML(labels[i]))</tspan>  \(escapeXML(name))</text>\n"
@@ -203,7 +215,7 @@ enum ComparePlot {
     /// One SVG: a title, the legend, then every chart, one below the other.
     static func svgDocument(_ report: CompareReport) -> String {
         let charts = charts(report.runs)
-        let legend = legendBody(report.runs, labels: report.labels)
+        let legend = legendBody(report)
         let titleHeight = 34.0
         let total = titleHeight + legend.height + Double(charts.count) * (height + 12)
         var out = svgOpen + " width=\"\(Int(width))\" height=\"\(Int(total))\" viewBox=\"0 0 \(Int(width)) \(Int(total))\">\n"
@@ -212,7 +224,7 @@ enum ComparePlot {
         out += "<g transform=\"translate(0 \(titleHeight))\">\n" + legend.svg + "</g>\n"
         for (i, chart) in charts.enumerated() {
             let y = titleHeight + legend.height + Double(i) * (height + 12)
-            out += "<g transform=\"translate(0 \(y))\">\n" + chartBody(chart, labels: report.labels, iterations: iterationRange(charts)) + "</g>\n"
+            out += "<g transform=\"translate(0 \(y))\">\n" + chartBody(chart, labels: report.labels, iterations: iterationRange(charts), faded: report.fadedRuns) + "</g>\n"
         }
         return out + "</svg>\n"
     }
@@ -220,7 +232,7 @@ enum ComparePlot {
     /// A self-contained page: the tables, the legend and the charts as inline SVG.
     static func htmlDocument(_ report: CompareReport) -> String {
         let charts = charts(report.runs)
-        let legend = legendBody(report.runs, labels: report.labels)
+        let legend = legendBody(report)
         var out = """
             <!DOCTYPE html>
             <html lang="en">
@@ -245,8 +257,10 @@ enum ComparePlot {
             <table>
 
             """
+        let captions = report.captions
         for (i, run) in report.runs.enumerated() {
-            out += "<tr><th><span class=\"swatch\" style=\"background:\(color(i))\"></span>\(escapeXML(report.labels[i]))</th><td style=\"text-align:left\">\(escapeXML(run.folder.path))</td></tr>\n"
+            let caption = captions[i] == run.name ? "" : captions[i]
+            out += "<tr><th><span class=\"swatch\" style=\"background:\(color(i))\"></span>\(escapeXML(report.labels[i]))</th><td style=\"text-align:left\">\(escapeXML(caption))</td><td style=\"text-align:left\">\(escapeXML(run.folder.path))</td></tr>\n"
         }
         out += "</table>\n"
         let settings = report.settingsTable
@@ -261,7 +275,7 @@ enum ComparePlot {
         out += "<div class=\"charts\">\n"
         for chart in charts {
             out += svgOpen + " width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">\n"
-                + chartBody(chart, labels: report.labels, iterations: iterationRange(charts)) + "</svg>\n"
+                + chartBody(chart, labels: report.labels, iterations: iterationRange(charts), faded: report.fadedRuns) + "</svg>\n"
         }
         return out + "</div>\n</body>\n</html>\n"
     }

@@ -4,13 +4,66 @@ import Foundation
 /// results, as text tables (and, for the HTML page, as HTML tables).
 struct CompareReport {
     let runs: [RecordedRun]
+    /// The test output that ranks the runs (`--by`); nil for the first one the runs report.
+    let rankBy: String?
 
-    init(runs: [RecordedRun]) {
+    init(runs: [RecordedRun], rankBy: String? = nil) {
         self.runs = runs
+        self.rankBy = rankBy
     }
 
     /// `#1`, `#2`, ...: the runs' names in the tables and the charts' legends.
     var labels: [String] { runs.indices.map { "#\($0 + 1)" } }
+
+    /// Each run described by the settings in which it differs from the others
+    /// (`base_lr=0.02, train.batch_size=32`), or by its folder's name when none differ.
+    var captions: [String] {
+        let rows = differingSettings.filter { $0.key != "overrides" }
+        return runs.indices.map { i in
+            guard !rows.isEmpty else { return runs[i].name }
+            return rows.map { row in
+                let key = row.key.hasPrefix("solver.") ? String(row.key.dropFirst(7))
+                        : row.key.hasPrefix("data.") ? String(row.key.dropFirst(5)) : row.key
+                return "\(key)=\(row.values[i])"
+            }.joined(separator: ", ")
+        }
+    }
+
+    /// The test outputs in the order the first run's test net reports them (Caffe's output #0
+    /// first), then any others by name.
+    var testOutputOrder: [String] {
+        var order: [String] = []
+        for run in runs {
+            for m in run.metrics where m.phase == "test" && !order.contains(m.name) { order.append(m.name) }
+        }
+        return order + testOutputs.filter { !order.contains($0) }
+    }
+
+    /// The runs flagged as not learning, drawn apart in the charts.
+    var fadedRuns: Set<Int> { Set(runs.indices.filter { runs[$0].didNotLearn != nil }) }
+
+    /// Whether a smaller value of this output is better (losses and errors).
+    static func lowerIsBetter(_ name: String) -> Bool {
+        let n = name.lowercased()
+        return n.contains("loss") || n.contains("error")
+    }
+
+    /// The output runs are ranked by: `--by`, else the first test output.
+    var rankingOutput: String? { rankBy ?? testOutputOrder.first }
+
+    /// The best run by its final value of `rankingOutput`, among runs that finished or stopped
+    /// and were not flagged as not learning.
+    var best: (index: Int, output: String, value: Double)? {
+        guard let output = rankingOutput else { return nil }
+        let lower = Self.lowerIsBetter(output)
+        var winner: (index: Int, output: String, value: Double)?
+        for (i, run) in runs.enumerated() {
+            guard ["finished", "stopped"].contains(run.summary?.status ?? ""), run.didNotLearn == nil,
+                  let value = run.summary?.summary?.finalTest?[output], value.isFinite else { continue }
+            if winner.map({ lower ? value < $0.value : value > $0.value }) ?? true { winner = (i, output, value) }
+        }
+        return winner
+    }
 
     /// The keys whose values are not the same in every run, solver first, then data, then the
     /// net's layers, each run's value ("-" where a run lacks the key).
@@ -56,7 +109,9 @@ struct CompareReport {
         let rows = runs.indices.map { i -> [String] in
             let run = runs[i]
             let details = run.summary?.summary
-            var row = [labels[i], run.summary?.status ?? "no summary",
+            var status = run.summary?.status ?? "no summary"
+            if run.didNotLearn != nil { status += ", did not learn" }
+            var row = [labels[i] + (best?.index == i && runs.count > 1 ? " best" : ""), status,
                        details?.iterations.map(String.init) ?? lastIteration(run),
                        details?.seconds.map(Self.wallTime) ?? "-",
                        details?.imagesPerSecond.map { String(format: "%.1f", $0) } ?? "-",
@@ -73,8 +128,9 @@ struct CompareReport {
     /// The report as `compare` prints it.
     func text() -> String {
         var out = "Runs:\n"
-        for (label, run) in zip(labels, runs) {
-            out += "  \(label)  \(run.folder.path)\n"
+        let captions = captions
+        for (i, run) in runs.enumerated() {
+            out += "  \(labels[i])  " + (captions[i] == run.name ? run.folder.path : "\(captions[i])  (\(run.folder.path))") + "\n"
         }
         let settings = settingsTable
         if runs.count < 2 {
@@ -85,6 +141,18 @@ struct CompareReport {
             out += "\nSettings that differ:\n" + settings.render(indent: 2)
         }
         out += "\nResults:\n" + resultsTable.render(indent: 2)
+        if runs.count > 1, let best {
+            out += "Best by test \(best.output) (\(Self.lowerIsBetter(best.output) ? "lowest" : "highest")): \(labels[best.index]), \(Self.number(best.value))"
+                + (rankBy == nil ? " (another output: --by NAME)" : "") + "\n"
+        }
+        let flagged = runs.indices.filter { runs[$0].didNotLearn != nil }
+        if !flagged.isEmpty {
+            out += "\nDid not learn (left out of the ranking):\n"
+            for i in flagged {
+                let reasons = runs[i].didNotLearn ?? []
+                out += "  \(labels[i])  " + (reasons.isEmpty ? "flagged by the trainer" : reasons.joined(separator: "; ")) + "\n"
+            }
+        }
         for (label, run) in zip(labels, runs) {
             if let error = run.summary?.error { out += "\(label) \(run.summary?.status ?? "failed"): \(error)\n" }
             if run.summary == nil { out += "\(label) has no summary.json: it is still running or was killed.\n" }

@@ -15,6 +15,13 @@ struct RecordedRun {
 
     var name: String { folder.lastPathComponent }
 
+    /// Why the run is flagged as not having learnt (summary.json's `learning`); nil when it learnt
+    /// or was recorded before runs were checked.
+    var didNotLearn: [String]? {
+        guard let learning = summary?.learning, !learning.learnt else { return nil }
+        return learning.reasons ?? []
+    }
+
     struct MetricPoint: Equatable {
         var iteration: Int
         var seconds: Double
@@ -28,6 +35,12 @@ struct RecordedRun {
         var status: String?
         var summary: Details?
         var error: String?
+        var learning: Learning?
+
+        struct Learning: Decodable {
+            var learnt: Bool
+            var reasons: [String]?
+        }
 
         struct Details: Decodable {
             var iterations: Int?

@@ -107,13 +107,67 @@ extension ExperimentsSuite {
             #expect(table.header == ["run", "status", "iterations", "wall time", "images/s", "train loss",
                                      "test accuracy", "best accuracy", "test loss", "best loss"])
             #expect(table.rows == [
-                ["#1", "finished", "40", "12.5 s", "250.2", "0.5000", "0.7031", "0.7500 @20", "0.6250", "0.6250 @40"],
+                ["#1 best", "finished", "40", "12.5 s", "250.2", "0.5000", "0.7031", "0.7500 @20", "0.6250", "0.6250 @40"],
                 // No final_loss in b's summary: the last train loss it logged, NaN.
                 ["#2", "failed", "30", "1:15", "100.0", "nan", "0.5000", "0.5000 @20", "-", "-"],
             ])
             let text = report.text()
             #expect(text.contains("Settings that differ:\n  setting"))
             #expect(text.contains("#2 failed: the loss became NaN at iteration 30"))
+            // A failed run is never the best; the ranking output is the test net's first.
+            #expect(text.contains("Best by test accuracy (highest): #1, 0.7031"), "\(text)")
+            #expect(text.contains("#1  base_lr=0.01, train.batch_size=64  ("), "runs are named by what sets them apart:\n\(text)")
+        }
+
+        @Test func runsAreRankedByAnyTestOutputAndThoseThatDidNotLearnStandApart() throws {
+            let results = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: results) }
+            let (_, b) = try Self.makeRuns(in: results)
+            // b finished after all, with a lower test loss, but flagged as not learning.
+            try Data("""
+                { "status" : "finished", "summary" : { "final_test" : { "accuracy" : 0.9, "loss" : 0.25 }, "iterations" : 40 },
+                  "learning" : { "learnt" : false, "reasons" : [ "the training loss did not fall (2.3 at the first iteration, 2.3 at the last)" ] } }
+                """.utf8).write(to: b.appendingPathComponent("summary.json"))
+            let c = results.appendingPathComponent("lenet/2026-01-01T12-00-00-base_lr0.03")
+            try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+            try Data(Self.recipe(baseLR: "0.03", trainBatch: 64, overrides: ["solver.base_lr=0.03"]).utf8).write(to: c.appendingPathComponent("recipe.json"))
+            try Data("""
+                { "status" : "finished", "summary" : { "final_test" : { "accuracy" : 0.6, "loss" : 0.5 }, "iterations" : 40 },
+                  "learning" : { "learnt" : true, "reasons" : [] } }
+                """.utf8).write(to: c.appendingPathComponent("summary.json"))
+            try Data(Self.metricsA.utf8).write(to: c.appendingPathComponent("metrics.csv"))
+
+            let byAccuracy = try (CompareCommand.parseAsRoot(["lenet", "--results", results.path]) as! CompareCommand).makeReport()
+            #expect(byAccuracy.best?.index == 0, "0.9 belongs to a run that did not learn")
+            let byLoss = try (CompareCommand.parseAsRoot(["lenet", "--results", results.path, "--by", "loss"]) as! CompareCommand).makeReport()
+            #expect(byLoss.best?.index == 2, "the lowest loss among runs that learnt: c's 0.5 beats a's 0.625")
+            let text = byLoss.text()
+            #expect(text.contains("Best by test loss (lowest): #3, 0.5000"), "\(text)")
+            #expect(text.contains("Did not learn (left out of the ranking):\n  #2  the training loss did not fall"), "\(text)")
+            #expect(byLoss.resultsTable.rows[1][1] == "finished, did not learn")
+            #expect(byLoss.resultsTable.rows[2][0] == "#3 best")
+
+            let svg = ComparePlot.svgDocument(byLoss)
+            #expect(svg.contains("base_lr=0.02, train.batch_size=32 (did not learn)"), "legends name runs by their settings")
+            #expect(svg.contains("data-run=\"#2\"") && svg.contains("stroke-opacity=\"0.35\""), "a run that did not learn is drawn pale")
+
+            #expect(throws: CLIError.self) {
+                try (CompareCommand.parseAsRoot(["lenet", "--results", results.path, "--by", "acuracy"]) as! CompareCommand).makeReport()
+            }
+            do {
+                _ = try (CompareCommand.parseAsRoot(["lenet", "--results", results.path, "--by", "acuracy"]) as! CompareCommand).makeReport()
+            } catch {
+                #expect("\(error)".contains("Did you mean 'accuracy'?"), "\(error)")
+            }
+        }
+
+        @Test func learningRatesAreDrawnOnALogAxis() {
+            let chart = ComparePlot.Chart(name: "lr", series: [
+                .init(run: 0, phase: "train", name: "lr", points: [(0, 0.01), (100, 0.008), (200, 0.006)])])
+            #expect(ComparePlot.usesLogScale(chart, values: [0.01, 0.008, 0.006]))
+            #expect(ComparePlot.chartBody(chart, labels: ["#1"]).contains("(log scale)"))
+            let loss = ComparePlot.Chart(name: "loss", series: chart.series)
+            #expect(!ComparePlot.usesLogScale(loss, values: [0.01, 0.008, 0.006]), "other metrics only when they span decades")
         }
 
         @Test func runFoldersGivenOneByOneKeepTheirOrderAndAppearOnce() throws {
