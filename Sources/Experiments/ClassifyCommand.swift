@@ -31,14 +31,16 @@ struct ClassifyCommand: ParsableCommand {
     var oversample = false
 
     func run() throws {
-        for (path, best) in try predictions() {
+        let results = try predictions { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        for (path, best) in results {
             print("---------- Prediction for \(path) ----------")
             for (p, name) in best { print(String(format: "%.4f - \"%@\"", p, name)) }
         }
     }
 
     /// For each image, the `top` classes with their probabilities, best first.
-    func predictions() throws -> [(String, [(Double, String)])] {
+    /// `note` hears, for each image that does not fit the net as it is, what was done to it.
+    func predictions(note: (String) -> Void = { _ in }) throws -> [(String, [(Double, String)])] {
         guard !images.isEmpty else { throw CLIError("name at least one image file") }
         guard top > 0 else { throw CLIError("--top must be at least 1") }
         let (name, net, _, _) = try options.resolve()
@@ -74,8 +76,12 @@ struct ClassifyCommand: ParsableCommand {
         var random = RandomGenerator(seed: 0)
         var results: [(String, [(Double, String)])] = []
         for path in images {
-            let image = try ImageDecoder.decode(file: path).converted(toChannels: channels)
-                .resized(width: width, height: height)
+            let decoded = try ImageDecoder.decode(file: path)
+            if let text = Self.preparation(of: decoded, channels: channels, width: width, height: height,
+                                           crop: (outW, outH), views: views) {
+                note("\(path): \(text)")
+            }
+            let image = try decoded.converted(toChannels: channels).resized(width: width, height: height)
             let datum = Caffe_Datum(channels: channels, height: height, width: width,
                                     bytes: image.caffeBytes(), label: 0)
             var whole = [Float](repeating: 0, count: channels * height * width)
@@ -111,6 +117,33 @@ struct ClassifyCommand: ParsableCommand {
             results.append((path, best))
         }
         return results
+    }
+
+    /// What classify does to an image to fit the net's input, in words (`colour to grey,
+    /// resized from 451x300 to 28x28`); nil when the image fits as it is.
+    static func preparation(of image: Image, channels: Int, width: Int, height: Int,
+                            crop: (width: Int, height: Int), views: Int) -> String? {
+        var steps: [String] = []
+        if image.channels != channels {
+            steps.append("\(colourName(image.channels)) to \(colourName(channels))")
+        }
+        if image.width != width || image.height != height {
+            steps.append("resized from \(image.width)x\(image.height) to \(width)x\(height)")
+        }
+        if crop.width != width || crop.height != height {
+            steps.append(views > 1 ? "cut into \(views) crops of \(crop.width)x\(crop.height) (corners, centre and mirrors)"
+                                   : "cropped to the centre \(crop.width)x\(crop.height)")
+        }
+        return steps.isEmpty ? nil : steps.joined(separator: ", ")
+    }
+
+    private static func colourName(_ channels: Int) -> String {
+        switch channels {
+        case 1: "grey"
+        case 3: "colour"
+        case 4: "colour with alpha"
+        default: "\(channels) channels"
+        }
     }
 
     /// The TEST net with its data layer replaced by an input of `shape`, losses and accuracy

@@ -76,6 +76,29 @@ extension ExperimentsSuite {
             let total = try over.predictions()[0].1.reduce(0) { $0 + $1.0 }
             #expect(total > 0 && total <= 1 + 1e-6)
             _ = labels
+
+            // A colour photo is turned grey and shrunk to LeNet's 28x28, and classify says so;
+            // the test records, already 28x28 grey, pass without a word.
+            let photo = "../shared/data/images/chelsea.png"
+            if FileManager.default.fileExists(atPath: photo) {
+                guard let colour = try ExperimentsCLI.parseAsRoot(["classify", "lenet", "--weights", weights.path, photo, paths[0]]) as? ClassifyCommand else {
+                    Issue.record("classify did not parse")
+                    return
+                }
+                var notes: [String] = []
+                _ = try colour.predictions { notes.append($0) }
+                let size = try ImageDecoder.decode(file: photo)
+                #expect(notes == ["\(photo): colour to grey, resized from \(size.width)x\(size.height) to 28x28"], "\(notes)")
+            }
+        }
+
+        @Test func classifySaysHowItFitsAnImageToTheNet() throws {
+            let grey = try Image(width: 451, height: 300, channels: 1, pixels: [UInt8](repeating: 0, count: 451 * 300))
+            #expect(ClassifyCommand.preparation(of: grey, channels: 3, width: 256, height: 256, crop: (227, 227), views: 1)
+                    == "grey to colour, resized from 451x300 to 256x256, cropped to the centre 227x227")
+            #expect(ClassifyCommand.preparation(of: grey, channels: 1, width: 451, height: 300, crop: (227, 227), views: 10)
+                    == "cut into 10 crops of 227x227 (corners, centre and mirrors)")
+            #expect(ClassifyCommand.preparation(of: grey, channels: 1, width: 451, height: 300, crop: (451, 300), views: 1) == nil)
         }
 
         @Test func timeReportsCaffesSummaryLines() throws {
