@@ -33,12 +33,15 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        for file in try export() { print("Wrote \(file.path)") }
+        var note: [String] = []
+        for file in try export(inputNote: { note = $0 }) { print("Wrote \(file.path)") }
+        if !note.isEmpty { print(note.joined(separator: "\n")) }
     }
 
-    /// Writes the deploy files and/or the ONNX model; returns the files written.
+    /// Writes the deploy files and/or the ONNX model; returns the files written. `inputNote`
+    /// hears what the Input expects (the TEST transform), also written atop deploy.prototxt.
     @discardableResult
-    func export() throws -> [URL] {
+    func export(inputNote: ([String]) -> Void = { _ in }) throws -> [URL] {
         let fm = FileManager.default
         guard deploy != nil || onnx != nil else {
             throw CLIError("say what to write: --deploy OUT_DIR, --onnx OUT.onnx, or both")
@@ -59,10 +62,12 @@ struct ExportCommand: ParsableCommand {
         }
         let shape = try inputShape.map(Self.parseShape) ?? Self.testInputShape(data)
         let (spec, _) = try ClassifyCommand.deployNet(net, data: dataIndex, shape: shape)
+        let mean = data.transform.meanFile.flatMap { try? MeanFile.read(URL(fileURLWithPath: $0)) }
+        let note = DeployInputNote.lines(data: data, shape: shape, mean: mean)
         // The ONNX model is built first: a net it cannot express stops the export before any file is written.
-        let onnxModel = try onnx.map { _ in try onnxBytes(spec, snapshot: snapshot) }
+        let onnxModel = try onnx.map { _ in try onnxBytes(spec, snapshot: snapshot, note: note) }
         var written: [URL] = []
-        if let deploy { written += try writeDeploy(spec, snapshot: snapshot, to: URL(fileURLWithPath: deploy)) }
+        if let deploy { written += try writeDeploy(spec, snapshot: snapshot, to: URL(fileURLWithPath: deploy), note: note) }
         if let onnx, let onnxModel {
             let url = URL(fileURLWithPath: onnx)
             let folder = url.deletingLastPathComponent()
@@ -72,11 +77,12 @@ struct ExportCommand: ParsableCommand {
             try writeAtomically(onnxModel, to: url)
             written.append(url)
         }
+        inputNote(note)
         return written
     }
 
     /// deploy.prototxt and the snapshot's weights for it, in `outURL`.
-    private func writeDeploy(_ spec: NetSpec, snapshot: URL, to outURL: URL) throws -> [URL] {
+    private func writeDeploy(_ spec: NetSpec, snapshot: URL, to outURL: URL, note: [String]) throws -> [URL] {
         let fm = FileManager.default
         let stored = try CaffeModel.read(from: snapshot).layers
         var byName: [String: CaffeModelLayer] = [:]
@@ -92,7 +98,7 @@ struct ExportCommand: ParsableCommand {
         if !fm.fileExists(atPath: outURL.path) {
             try fm.createDirectory(at: outURL, withIntermediateDirectories: true)
         }
-        let text = try DeployPrototxt.text(for: spec)
+        let text = try DeployPrototxt.text(for: spec, comments: note)
         let prototxt = outURL.appendingPathComponent("deploy.prototxt")
         try writeAtomically(Data(text.utf8), to: prototxt)
         let modelName = snapshot.deletingPathExtension().lastPathComponent + ".caffemodel"
@@ -102,14 +108,14 @@ struct ExportCommand: ParsableCommand {
     }
 
     /// The deploy net with the snapshot's weights as a serialized ONNX model.
-    private func onnxBytes(_ spec: NetSpec, snapshot: URL) throws -> Foundation.Data {
+    private func onnxBytes(_ spec: NetSpec, snapshot: URL, note: [String]) throws -> Foundation.Data {
         let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 1), options: try compileOptions())
         let report = try Weights.load(snapshot, into: graph)
         if !report.initialised.isEmpty {
             throw CLIError("\(snapshot.path) has no weights for \(report.initialised.joined(separator: ", "))")
         }
         return try ONNXExport.serializedModel(
-            of: graph, docString: "\(spec.name) from \(snapshot.lastPathComponent), exported by Crema")
+            of: graph, docString: "\(spec.name) from \(snapshot.lastPathComponent), exported by Crema. " + note.joined(separator: "\n"))
     }
 
     /// The run folder and the snapshot to export.

@@ -12,6 +12,26 @@ extension ExperimentsSuite {
     struct ExportCommandTests {
         static let venv = URL(fileURLWithPath: "/tmp/crema-opencv-venv")
 
+        @Test func theInputNoteGivesTheMeanImageScaleAndCrop() {
+            var data = DataParams(source: "val_lmdb", batchSize: 50)
+            data.transform.meanFile = "data/ilsvrc12/imagenet_mean.binaryproto"
+            data.transform.cropSize = 227
+            let plane = 4 * 4
+            let mean = MeanImage(channels: 3, height: 4, width: 4,
+                                 values: [Float](repeating: 104, count: plane) + [Float](repeating: 117, count: plane) + [Float](repeating: 123.5, count: plane))
+            let lines = DeployInputNote.lines(data: data, shape: [1, 3, 227, 227], mean: mean)
+            #expect(lines == [
+                "Input \"data\" (1x3x227x227) takes images preprocessed as the recipe's TEST data, not raw pixels:",
+                "  value = (pixel - mean) * scale, pixels 0-255 in Caffe's channel order (B, G, R)",
+                "  mean = the mean image data/ilsvrc12/imagenet_mean.binaryproto (3x4x4, channel averages 104.0, 117.0, 123.5), cropped as the image is",
+                "  scale = 1",
+                "  the centre 227x227 crop of the resized image (4x4)",
+            ])
+            data.transform.meanFile = nil
+            data.transform.meanValue = [104, 117, 123]
+            #expect(DeployInputNote.lines(data: data, shape: [1, 3, 227, 227], mean: nil)[2] == "  mean = 104, 117, 123 (one per channel)")
+        }
+
         @Test func deployNetLoadsInOpenCVWithClassifyOutputs() throws {
             let root = try TestData.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: root) }
@@ -26,13 +46,18 @@ extension ExperimentsSuite {
                 Issue.record("export did not parse")
                 return
             }
-            try export.export()
+            var note: [String] = []
+            try export.export { note = $0 }
+            #expect(note.first == "Input \"data\" (1x1x28x28) takes images preprocessed as the recipe's TEST data, not raw pixels:")
+            #expect(note.contains("  scale = 0.00390625 (1/256)"), "\(note)")
+            #expect(note.contains("  mean = 0 (the recipe subtracts none)"), "\(note)")
             let files = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
             #expect(files == ["deploy.prototxt", "lenet_iter_200.caffemodel"])
             // A second export into the same folder needs --force.
             #expect(throws: CLIError.self) { try export.export() }
 
             let text = try String(contentsOf: out.appendingPathComponent("deploy.prototxt"), encoding: .utf8)
+            #expect(text.hasPrefix(note.map { "# " + $0 + "\n" }.joined()), "the note opens deploy.prototxt as comments")
             let parsed = try Caffe_NetParameter(textFormatString: text)
             #expect(parsed.layer.map(\.type) == ["Input", "Convolution", "Pooling", "Convolution", "Pooling",
                                                  "InnerProduct", "ReLU", "InnerProduct", "Softmax"])

@@ -7,8 +7,9 @@ import NetDSL
 public enum DeployPrototxt {
     /// The net in Caffe's prototxt text format; throws for layer kinds that have no place in a
     /// deploy net.
-    public static func text(for net: NetSpec) throws -> String {
-        var lines = ["name: \(CaffeMessageWriter.quoted(net.name))"]
+    /// `comments` open the file as `#` lines, which Caffe's text parser skips.
+    public static func text(for net: NetSpec, comments: [String] = []) throws -> String {
+        var lines = comments.map { "# " + $0 } + ["name: \(CaffeMessageWriter.quoted(net.name))"]
         for spec in net.layers {
             guard spec.kind.traits.deployable else {
                 throw DeployPrototxtError("layer \(spec.name) (\(spec.kind.typeName)) has no place in a deploy net; export removes data, loss and accuracy layers first")
