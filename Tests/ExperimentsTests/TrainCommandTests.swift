@@ -35,6 +35,7 @@ extension ExperimentsSuite {
             let accuracy = try #require(finalTest?["accuracy"])
             // Caffe's LeNet is near 80% on Fashion-MNIST after 300 iterations.
             #expect(accuracy > 0.7, "accuracy \(accuracy)")
+            #expect((summary?["learning"] as? [String: Any])?["learnt"] as? Bool == true, "a run that learnt is not flagged")
 
             let recipe = try String(contentsOf: run.appendingPathComponent("recipe.json"), encoding: .utf8)
             #expect(recipe.contains("\"max_iter\" : 300"))
@@ -43,6 +44,21 @@ extension ExperimentsSuite {
             let metrics = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
             #expect(metrics.hasPrefix("iteration,seconds,phase,name,value\n"))
             #expect(metrics.contains(",test,accuracy,"))
+
+            // The README's picture of a run folder shows every file a run leaves.
+            let readme = try String(contentsOfFile: "README.md", encoding: .utf8)
+            let picture = try #require(readme.components(separatedBy: "## What a run leaves behind").dropFirst().first?
+                .components(separatedBy: "```").dropFirst().first)
+            let shown = Set(picture.split(separator: "\n").dropFirst().compactMap { line in
+                line.split(separator: " ").first.map { String($0).replacingOccurrences(of: "\\d+", with: "N", options: .regularExpression) }
+            })
+            let left = try FileManager.default.contentsOfDirectory(atPath: run.path)
+                + FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("snapshots").path)
+            for file in left {
+                let pattern = file.hasPrefix("events.out.tfevents.") ? "events.out.tfevents.N.myhost"
+                    : file.replacingOccurrences(of: "\\d+", with: "N", options: .regularExpression) + (file == "snapshots" ? "/" : "")
+                #expect(shown.contains(pattern), "the README's run folder does not show \(file): \(shown.sorted())")
+            }
 
             let model = try CaffeModel.read(from: run.appendingPathComponent("snapshots/lenet_iter_300.caffemodel"))
             #expect(model.netName == "LeNet")
