@@ -18,10 +18,11 @@ struct ResNet50: Recipe {
             ReLU("conv1_relu")
             Pooling("pool1", .max, kernel: 3, stride: 2)
 
-            // Stages 2-5 (res2a ... res5c); each but the first starts by halving the image.
+            // Stages 2-5 (res2a ... res5c); each but the first starts by halving the image. Each
+            // block reads the one before it (pool1 for the first).
             for (stage, shape) in stages.enumerated() {
                 for block in 0..<shape.blocks {
-                    bottleneck(blockName(stage, block), width: shape.width, input: blockInput(stage, block),
+                    bottleneck(blockName(stage, block), width: shape.width,
                                stride: block == 0 && stage > 0 ? 2 : 1, projection: block == 0)
                 }
             }
@@ -54,13 +55,6 @@ private func blockName(_ stage: Int, _ block: Int) -> String {
     "\(stage + 2)\(["a", "b", "c", "d", "e", "f"][block])"
 }
 
-/// The blob a block reads: pool1 for the first, else the block before it.
-private func blockInput(_ stage: Int, _ block: Int) -> String {
-    if block > 0 { return "res" + blockName(stage, block - 1) }
-    if stage == 0 { return "pool1" }
-    return "res" + blockName(stage - 1, stages[stage - 1].blocks - 1)
-}
-
 /// A convolution without bias, then BatchNorm and Scale in place, as every ResNet convolution
 /// is; named res<tag>, bn<tag> and scale<tag> as in the published prototxt.
 @NetBuilder
@@ -79,15 +73,17 @@ private func convolution(_ tag: String, input: String? = nil, outputs: Int, kern
 }
 
 /// The bottleneck: 1x1 to `width`, 3x3, 1x1 to 4 x `width`, added to the shortcut (a strided
-/// 1x1 projection where the block changes the shape), then a ReLU.
-@NetBuilder
-private func bottleneck(_ name: String, width: Int, input: String, stride: Int, projection: Bool) -> [LayerSpec] {
-    if projection {
-        convolution("\(name)_branch1", input: input, outputs: 4 * width, kernel: 1, stride: stride, relu: false)
+/// 1x1 projection where the block changes the shape), then a ReLU. The block is named for its
+/// output, res<name>, as the published prototxt names the blob.
+private func bottleneck(_ name: String, width: Int, stride: Int, projection: Bool) -> Block {
+    Block("res\(name)") { input in
+        if projection {
+            convolution("\(name)_branch1", input: input, outputs: 4 * width, kernel: 1, stride: stride, relu: false)
+        }
+        convolution("\(name)_branch2a", input: input, outputs: width, kernel: 1, stride: stride, relu: true)
+        convolution("\(name)_branch2b", outputs: width, kernel: 3, relu: true)
+        convolution("\(name)_branch2c", outputs: 4 * width, kernel: 1, relu: false)
+        Eltwise("res\(name)", .sum, projection ? "res\(name)_branch1" : input, "res\(name)_branch2c")
+        ReLU("res\(name)_relu")
     }
-    convolution("\(name)_branch2a", input: input, outputs: width, kernel: 1, stride: stride, relu: true)
-    convolution("\(name)_branch2b", outputs: width, kernel: 3, relu: true)
-    convolution("\(name)_branch2c", outputs: 4 * width, kernel: 1, relu: false)
-    Eltwise("res\(name)", .sum, projection ? "res\(name)_branch1" : input, "res\(name)_branch2c")
-    ReLU("res\(name)_relu")
 }

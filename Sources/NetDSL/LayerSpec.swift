@@ -1,7 +1,7 @@
 import Foundation
 
 /// One layer of a net as a plain value: what it computes, what it reads and writes, and when.
-public struct LayerSpec: Equatable, Sendable {
+public struct LayerSpec: Sendable {
     /// Empty until the net names it; `Net` gives unnamed layers Caffe-style names.
     public var name: String
     public var kind: LayerKind
@@ -17,6 +17,13 @@ public struct LayerSpec: Equatable, Sendable {
     public var lossWeight: Float?
     /// The recipe line that wrote this layer; not part of equality or JSON.
     public var location: SourceLocation
+    /// Where the builder functions that wrote this layer were called, innermost first (a
+    /// block's layer is written inside the block, but the mistake is often at the call); not
+    /// part of equality or JSON.
+    public var callSites: [SourceLocation] = []
+    /// The `Block`s this layer belongs to, outermost first: where a block's `input` and its
+    /// name, standing for its output, are resolved.
+    public var blocks: [BlockFrame] = []
 
     public init(name: String = "", kind: LayerKind, bottoms: [String] = [], tops: [String] = [],
                 phase: Phase? = nil, params: [ParamSpec] = [], lossWeight: Float? = nil,
@@ -42,11 +49,49 @@ public struct LayerSpec: Equatable, Sendable {
         kind.parameterBlobs(inputs: bottoms.count).enumerated().contains { i, blob in blob.learned && param(i).lrMult != 0 }
     }
 
-    /// `name (Type) at File.swift:12`, for error messages.
+    /// `layer 'res2a_1' (Convolution) at Recipes/Blocks.swift:8, in block res2a, called from :31`,
+    /// for error messages: the line that wrote the layer, its blocks, and the calls that led there
+    /// (a path left out where it repeats the one before).
     public var label: String {
-        let where_ = location.fileID.isEmpty ? "" : " at \(location)"
-        return "layer '\(name)' (\(kind.typeName))\(where_)"
+        var text = "layer '\(name)' (\(kind.typeName))"
+        guard !location.fileID.isEmpty else { return text }
+        text += " at \(location)"
+        if !blocks.isEmpty { text += ", in block " + blocks.reversed().map(\.name).joined(separator: " in ") }
+        var file = location.fileID
+        var calls: [String] = []
+        for site in callSites where !site.fileID.isEmpty {
+            calls.append(site.fileID == file ? ":\(site.line)" : "\(site)")
+            file = site.fileID
+        }
+        if !calls.isEmpty { text += ", called from " + calls.joined(separator: ", then ") }
+        return text
     }
+}
+
+extension LayerSpec: Equatable {
+    /// Two layers are equal when they compute the same thing from the same blobs: where they
+    /// were written (location, call sites) does not count.
+    public static func == (a: LayerSpec, b: LayerSpec) -> Bool {
+        a.name == b.name && a.kind == b.kind && a.bottoms == b.bottoms && a.tops == b.tops && a.phase == b.phase
+            && a.params == b.params && a.lossWeight == b.lossWeight && a.blocks == b.blocks
+    }
+}
+
+/// A layer's membership of a `Block`: the block's name, which stands for its output blob, and
+/// the blob it reads when given one (`.inputs`), else the output before it.
+public struct BlockFrame: Codable, Hashable, Sendable {
+    public var name: String
+    public var input: String?
+    /// Where the block was written; not part of equality or JSON.
+    public var location: SourceLocation = .unknown
+
+    public init(name: String, input: String? = nil, location: SourceLocation = .unknown) {
+        self.name = name
+        self.input = input
+        self.location = location
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, input }
 }
 
 extension LayerSpec: Codable {
@@ -57,7 +102,7 @@ extension LayerSpec: Codable {
         init?(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
         static let name = Key("name"), type = Key("type"), bottom = Key("bottom"), top = Key("top")
-        static let phase = Key("phase"), param = Key("param"), lossWeight = Key("lossWeight")
+        static let phase = Key("phase"), param = Key("param"), lossWeight = Key("lossWeight"), block = Key("block")
 
         /// The settings' key before the encoder writes it in snake_case (`convolutionParam`).
         static func settings(_ declaration: any LayerKindDeclaration.Type) -> Key {
@@ -75,6 +120,7 @@ extension LayerSpec: Codable {
         try c.encodeIfPresent(phase, forKey: .phase)
         if !params.isEmpty { try c.encode(params, forKey: .param) }
         try c.encodeIfPresent(lossWeight, forKey: .lossWeight)
+        if !blocks.isEmpty { try c.encode(blocks, forKey: .block) }
         try kind.settings.encode(into: &c, forKey: .settings(type(of: kind.settings)))
     }
 
@@ -87,6 +133,7 @@ extension LayerSpec: Codable {
         params = try c.decodeIfPresent([ParamSpec].self, forKey: .param) ?? []
         lossWeight = try c.decodeIfPresent(Float.self, forKey: .lossWeight)
         location = .unknown
+        blocks = try c.decodeIfPresent([BlockFrame].self, forKey: .block) ?? []
         let type = try c.decode(String.self, forKey: .type)
         guard let declaration = LayerKind.declaration(typeName: type) else {
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown layer type '\(type)'")

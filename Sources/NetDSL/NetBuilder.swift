@@ -1,13 +1,37 @@
-/// Anything that can stand in a `Net { ... }` body: a layer, or a phase scope of layers.
+/// Anything that can stand in a `Net { ... }` body: a layer, a phase scope or a block.
 public protocol NetContent {
     var layerSpecs: [LayerSpec] { get }
+    /// The layers as written at `site` in a builder body: a `Block` written inside a function
+    /// records where the function was called.
+    func placed(at site: SourceLocation) -> [LayerSpec]
+}
+
+extension NetContent {
+    public func placed(at site: SourceLocation) -> [LayerSpec] { layerSpecs }
 }
 
 /// Builds a list of layers from a block that reads like the network, with `if` and `for`.
+/// Each call of a builder function (`residual(...)`) is recorded on the layers it wrote, so an
+/// error in one of them names the call as well as the line inside the function.
 @resultBuilder
 public enum NetBuilder {
-    public static func buildExpression(_ content: some NetContent) -> [LayerSpec] { content.layerSpecs }
-    public static func buildExpression(_ specs: [LayerSpec]) -> [LayerSpec] { specs }
+    public static func buildExpression(_ content: some NetContent, fileID: String = #fileID, line: Int = #line) -> [LayerSpec] {
+        content.placed(at: SourceLocation(fileID: fileID, line: line))
+    }
+    public static func buildExpression(_ specs: [LayerSpec], fileID: String = #fileID, line: Int = #line) -> [LayerSpec] {
+        called(specs, at: SourceLocation(fileID: fileID, line: line))
+    }
+
+    /// `specs` with `site` added to their call sites, except where it is the line that wrote them.
+    static func called(_ specs: [LayerSpec], at site: SourceLocation) -> [LayerSpec] {
+        specs.map { spec in
+            let last = spec.callSites.last ?? spec.location
+            guard last.fileID != site.fileID || last.line != site.line else { return spec }
+            var placed = spec
+            placed.callSites.append(site)
+            return placed
+        }
+    }
     public static func buildBlock(_ parts: [LayerSpec]...) -> [LayerSpec] { parts.flatMap { $0 } }
     public static func buildOptional(_ part: [LayerSpec]?) -> [LayerSpec] { part ?? [] }
     public static func buildEither(first part: [LayerSpec]) -> [LayerSpec] { part }

@@ -14,12 +14,41 @@ extension NetSpec {
         var produced: Set<String> = []
         var previous: String?
         var names: Set<String> = []
+        // Blocks: the blob each reads (fixed when its first layer is met) and the last blob it
+        // has left so far, which its name stands for.
+        var blockInputs: [String: String?] = [:]
+        var blockOutputs: [String: String] = [:]
+        var finishedBlocks: Set<String> = []
+        var openBlocks: [String] = []
 
         for var layer in layers(in: phase) {
             guard !layer.name.isEmpty else { throw SpecError(layer: layer, "has no name") }
             guard names.insert(layer.name).inserted else {
                 throw SpecError(layer: layer, "another layer in the \(phase) net is also named '\(layer.name)'; give one of them another name")
             }
+            let blockNames = layer.blocks.map(\.name)
+            finishedBlocks.formUnion(openBlocks.filter { !blockNames.contains($0) })
+            openBlocks = blockNames
+            for frame in layer.blocks {
+                guard !finishedBlocks.contains(frame.name) else {
+                    throw SpecError(layer: layer, "belongs to block '\(frame.name)', but an earlier block of the \(phase) net has that name too; give one of them another name")
+                }
+                guard blockInputs[frame.name] == nil else { continue }
+                if let input = frame.input { previous = try blob(input, for: layer) }
+                blockInputs[frame.name] = .some(previous)
+            }
+            /// A blob name as written: a block's input, a block's name (its output), or a blob.
+            func blob(_ name: String, for layer: LayerSpec) throws -> String {
+                if let block = layer.blocks.first(where: { Block.input(of: $0.name) == name }) {
+                    guard let input = blockInputs[block.name] ?? nil else {
+                        throw SpecError(layer: layer, "reads the input of block '\(block.name)', but no layer before the block produces one; add a Data or Input layer first, or give the block its input with .inputs(\"blob\")")
+                    }
+                    return input
+                }
+                if !produced.contains(name), let output = blockOutputs[name] { return output }
+                return name
+            }
+            layer.bottoms = try layer.bottoms.map { try blob($0, for: layer) }
             if layer.bottoms.isEmpty && !layer.kind.isSource {
                 if layer.kind.joinsBranches {
                     throw SpecError(layer: layer, "joins branches, so it needs its inputs named, e.g. \(layer.kind.typeName)(\"\(layer.name)\", \"a\", \"b\")")
@@ -45,6 +74,7 @@ extension NetSpec {
             }
             produced.formUnion(layer.tops)
             if !layer.kind.endsChain, let first = layer.tops.first { previous = first }
+            if let previous { for frame in layer.blocks { blockOutputs[frame.name] = previous } }
             result.append(layer)
         }
         if phase == .test || phase == .train {
