@@ -28,7 +28,7 @@ struct TestCommand: ParsableCommand {
     /// Each TEST output averaged over the batches, in output order.
     func score() throws -> [(String, Double)] {
         let (name, net, plan, _) = try options.resolve()
-        configureThreads(threads)
+        try configureThreads(threads)
         try DataPreparation.prepareMissing(for: net) { log($0, "prepare.swift:1") }
         let count = batches ?? plan.testIterations
         guard count > 0 else { throw CLIError("nothing to test: --batches (or solver.test_iter) must be at least 1") }

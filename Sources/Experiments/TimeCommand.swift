@@ -42,7 +42,7 @@ struct TimeCommand: ParsableCommand {
             throw CLIError("--step times training steps, which only the train phase has; leave out --phase test or --step")
         }
         let (name, resolvedNet, plan) = try load()
-        configureThreads(threads)
+        try configureThreads(threads)
         var net = resolvedNet
         try DataPreparation.prepareMissing(for: net) { log($0, "prepare.swift:1") }
         if let batch { guard batch > 0 else { throw CLIError("--batch must be at least 1") } }
@@ -63,7 +63,7 @@ struct TimeCommand: ParsableCommand {
         graph.parametersFixed = phase == .test
         // The real solver, as the trainer uses it: clear the gradients, then step after backward.
         let solver = step ? try Solver(plan: plan, parameters: store.parameters) : nil
-        let batchSize = graph.blobs["data"]?.num ?? 1
+        let batchSize = graph.batchSize
         log("Timing \(name), \(phase) phase\(step ? " with solver updates (\(plan.type.rawValue))" : ""), batch \(batchSize), \(Parallel.threads) threads", "caffe.cpp:352")
         log("Threads: \(Parallel.poolDescription); convolutions: \(ConvolutionEngine.summary(compile))"
             + (graph.parametersFixed ? "; weights converted once (inference)" : ""), "experiments.swift:6")
@@ -237,10 +237,10 @@ struct TimeCommand: ParsableCommand {
         return "\(p.source) is not on disk: timing on generated inputs of shape \(shape.map(String.init).joined(separator: "x")) (pixels uniform in [-128, 128) like mean-subtracted images, labels all 0)"
     }
 
-    /// Fills the generated `data` blob with mean-subtracted-looking pixels: all-zero inputs
+    /// Fills the generated input blob with mean-subtracted-looking pixels: all-zero inputs
     /// would make every activation a constant and time a net that no real data drives.
     static func fillGeneratedInputs(_ graph: Graph) {
-        guard let data = graph.blobs["data"] else { return }
+        guard let data = graph.input else { return }
         var random = RandomGenerator(seed: 20_261_126)
         let p = data.data
         for i in 0..<data.count { p[i] = random.uniform(-128, 128) }

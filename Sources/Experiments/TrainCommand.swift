@@ -46,7 +46,7 @@ struct TrainCommand: ParsableCommand {
             plan.seed = Int64(bitPattern: state.seed)
         }
         if plan.seed < 0 { plan.seed = Int64(UInt32.random(in: 0...UInt32.max)) }
-        configureThreads(threads)
+        try configureThreads(threads)
         let compile = try compileOptions()
 
         let folder = try RunFolder(results: URL(fileURLWithPath: results), recipe: name,

@@ -69,10 +69,13 @@ enum TestData {
     }
 
     /// Runs a program to the end; its exit status and everything it printed (stdout and stderr).
-    static func capture(_ executable: URL, _ arguments: [String]) throws -> (Int32, String) {
+    static func capture(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -41,5 +41,18 @@ extension ExperimentsSuite {
                 #expect((environment?["swift_toolchain"] as? String)?.hasPrefix("Swift version") == true)
             }
         }
+
+        @Test func aBLASLibraryThatDoesNotOpenIsAnErrorThatSaysWhatToDo() throws {
+            let executable = try #require(TestData.executable, "the experiments executable is not beside the tests")
+            let results = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: results) }
+            let missing = results.appendingPathComponent("libopenblas-missing.so").path
+            for arguments in [["lenet", "--results", results.path], ["time", "lenet", "--batch", "2"]] {
+                let (status, output) = try TestData.capture(executable, arguments, environment: ["CREMA_BLAS_LIBRARY": missing])
+                #expect(status == 1, "an error, not exit(70) or a crash: \(status)\n\(output)")
+                #expect(output.contains("cannot open OpenBLAS (\(missing))"), "\(output)")
+                #expect(output.contains("CREMA_BLAS_LIBRARY names it; unset it"), "\(output)")
+            }
+        }
     }
 }

@@ -10,21 +10,47 @@ import Foundation
 /// cores that spinning thread takes a core from Crema's own parallel loops (pooling, LRN, the
 /// small-batch products), which then run at half speed; 2^16 cycles (about 30 microseconds)
 /// still spans consecutive calls. A value the user set is left alone.
-private let lib: BLASLibrary = {
+private let loaded: Result<BLASLibrary, BLASError> = {
     // Only OpenBLAS's threads keep the setting; this thread gets its own back.
     let saved = crema_begin_flushing_denormals()
     defer { crema_restore_mxcsr(saved) }
     if getenv("OPENBLAS_THREAD_TIMEOUT") == nil && getenv("GOTO_THREAD_TIMEOUT") == nil {
         setenv("OPENBLAS_THREAD_TIMEOUT", "16", 1)
     }
-    return BLASLibrary.shared
+    return BLASLibrary.opened
 }()
+
+/// The opened library. Every graph is compiled after `BLAS.load()` succeeded (the compiler
+/// asks first), so no kernel reaches here without one; a host that calls BLAS directly without
+/// loading it, on a machine without OpenBLAS, stops with the load error rather than computing
+/// on nothing.
+private var lib: BLASLibrary {
+    @inline(__always) get {
+        switch loaded {
+        case .success(let library): return library
+        case .failure(let error): fatalError("BLAS used without BLAS.load(): \(error)")
+        }
+    }
+}
 private let rowMajor = Int32(CREMA_CBLAS_ROW_MAJOR)
 private let noTrans = Int32(CREMA_CBLAS_NO_TRANS)
 private let BLAS_trans = Int32(CREMA_CBLAS_TRANS)
 
 /// The only place that calls `cblas_*`: row-major Float products.
 public enum BLAS {
+    /// Opens OpenBLAS if it is not open yet; throws, saying what to install or unset, when it
+    /// cannot be. `Compiler.compile` calls it, so a graph never runs without one.
+    public static func load() throws {
+        if case .failure(let error) = loaded { throw error }
+    }
+
+    /// Opens `library` (a path or a file name for dlopen; nil for the system's OpenBLAS) on
+    /// first use instead; the command line passes CREMA_BLAS_LIBRARY here. Takes effect only
+    /// before the first BLAS call of the process.
+    public static func use(library: String?) {
+        BLASLibrary.requestedLibrary = library.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// C = alpha * op(A) * op(B) + beta * C, row-major; op(A) is MxK, op(B) is KxN.
     @inline(__always)
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,

@@ -39,14 +39,19 @@ final class BLASLibrary: @unchecked Sendable {
     /// Whether OpenBLAS computes on libgomp's team (its OpenMP build).
     let runsOnTeam: Bool
 
-    static let shared: BLASLibrary = {
-        do {
-            return try BLASLibrary()
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            exit(70)
-        }
-    }()
+    /// The library, opened on first use with the file `requested` names (else the system's),
+    /// or why it could not be opened. Opened once per process: OpenBLAS cannot be swapped.
+    static let opened: Result<BLASLibrary, BLASError> = Result { try BLASLibrary() }.mapError { $0 as? BLASError ?? BLASError("\($0)") }
+
+    private static let requestLock = NSLock()
+    nonisolated(unsafe) private static var requestedName: String?
+
+    /// The library CREMA_BLAS_LIBRARY names (a path or a file name for dlopen), as the command
+    /// that read it passed it to `BLAS.use(library:)`.
+    static var requestedLibrary: String? {
+        get { requestLock.withLock { requestedName } }
+        set { requestLock.withLock { requestedName = newValue } }
+    }
 
     private init() throws {
         chosenCoreType = Self.chooseCoreType()
@@ -89,12 +94,6 @@ final class BLASLibrary: @unchecked Sendable {
         setThreads = try symbol("openblas_set_num_threads", as: SetInt.self)
         config = try symbol("openblas_get_config", as: GetString.self)
         corename = try symbol("openblas_get_corename", as: GetString.self)
-    }
-
-    /// The library CREMA_BLAS_LIBRARY names (a path or a file name for dlopen), if set.
-    static var requestedLibrary: String? {
-        guard let value = ProcessInfo.processInfo.environment["CREMA_BLAS_LIBRARY"], !value.isEmpty else { return nil }
-        return value
     }
 
     /// Debian's OpenMP build of OpenBLAS (libopenblas0-openmp), where installed: its threads
@@ -141,8 +140,8 @@ final class BLASLibrary: @unchecked Sendable {
     }
 }
 
-/// The BLAS library could not be used.
-struct BLASError: Error, CustomStringConvertible {
-    var description: String
+/// The BLAS library could not be opened or used; the message says what to install or unset.
+public struct BLASError: Error, CustomStringConvertible, Equatable {
+    public var description: String
     init(_ message: String) { description = message }
 }

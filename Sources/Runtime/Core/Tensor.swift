@@ -79,11 +79,38 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     public private(set) var dataBuffer: Buffer
     public private(set) var diffBuffer: Buffer
 
+    /// Why the last shape asked for cannot be stored (a negative size, a product that overflows,
+    /// more memory than the machine has), nil when it can. Such a tensor holds nothing
+    /// (`count` 0) until reshaped to a shape that fits; the compiler reports it, naming the layer,
+    /// before any pass runs.
+    public private(set) var shapeProblem: String?
+
     public init(shape: [Int] = []) {
         self.shape = shape
-        count = shape.reduce(1, *)
+        let checked = Tensor.elementCount(shape)
+        shapeProblem = checked.problem
+        count = checked.count
         dataBuffer = Buffer(capacity: count)
         diffBuffer = Buffer(capacity: count)
+    }
+
+    /// The most values one tensor may hold: as many as fit in the machine's memory.
+    public static let maximumCount = Int(clamping: ProcessInfo.processInfo.physicalMemory / UInt64(MemoryLayout<Float>.stride))
+
+    /// The number of values of `shape`, or 0 and why it cannot be stored.
+    public static func elementCount(_ shape: [Int]) -> (count: Int, problem: String?) {
+        var total = 1
+        for d in shape {
+            guard d >= 0 else { return (0, "a size of \(d) is negative") }
+            let (product, overflow) = total.multipliedReportingOverflow(by: d)
+            guard !overflow else { return (0, "its sizes multiply beyond what any machine can hold") }
+            total = product
+        }
+        guard total <= maximumCount else {
+            let gib = Double(total) * Double(MemoryLayout<Float>.stride) / Double(1 << 30)
+            return (0, String(format: "it would take %.1f GiB, more than this machine's memory", gib))
+        }
+        return (total, nil)
     }
 
     public convenience init(_ shape: Int..., values: [Float]? = nil) {
@@ -99,7 +126,9 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     /// Changes the shape, growing storage when needed (shared storage grows for all sharers).
     public func reshape(_ newShape: [Int]) {
         shape = newShape
-        count = newShape.reduce(1, *)
+        let checked = Tensor.elementCount(newShape)
+        shapeProblem = checked.problem
+        count = checked.count
         dataBuffer.reserve(count)
         diffBuffer.reserve(count)
     }
@@ -121,7 +150,8 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
 
     /// Product of the sizes of axes `start..<end` (`end` nil: to the last axis).
     public func count(from start: Int, to end: Int? = nil) -> Int {
-        shape[start..<(end ?? shape.count)].reduce(1, *)
+        // A part of a shape whose whole product is checked (count > 0) cannot overflow.
+        shapeProblem == nil ? shape[start..<(end ?? shape.count)].reduce(1, *) : 0
     }
 
     public var num: Int { shape.isEmpty ? 1 : shape[0] }

@@ -6,9 +6,25 @@ public enum Compiler {
     /// several layers that send gradients back, builds the kernels, and infers every shape.
     /// Parameters come from `store`, so compiling TRAIN and TEST with one store shares them.
     /// `options` choose the convolution engine and precision, fusion and gradient sharing.
+    /// Every output and parameter of `layer` fits in memory; one that does not is named with
+    /// its shape, before any pass could write past it.
+    static func checkShapes(of layer: Layer, tops: [Tensor]) throws {
+        for (i, top) in tops.enumerated() {
+            if let problem = top.shapeProblem {
+                throw LayerError(layer.spec, "its output '\(layer.spec.tops[i])' would be \(shapeText(top.shape)): \(problem); check the input shape and the layer's sizes")
+            }
+        }
+        for (i, parameter) in layer.parameters.enumerated() {
+            if let problem = parameter.shapeProblem {
+                throw LayerError(layer.spec, "its parameter blob \(i) would be \(shapeText(parameter.shape)): \(problem); check the layer's sizes")
+            }
+        }
+    }
+
     public static func compile(_ spec: NetSpec, for phase: Phase, store: ParameterStore,
                                seed: UInt64 = 1701, options: CompileOptions = CompileOptions()) throws -> Graph {
         let resolved = try spec.resolved(for: phase)
+        try BLAS.load()
         var random = RandomGenerator(seed: seed)
         // Only TRAIN graphs run backward, so only they need splits.
         let specs = phase == .train
@@ -38,6 +54,7 @@ public enum Compiler {
             }
             try layer.setUp(bottoms: ins, tops: outs, store: store)
             try layer.reshape(bottoms: ins, tops: outs)
+            try checkShapes(of: layer, tops: outs)
             layers.append(layer)
             bottoms.append(ins)
             tops.append(outs)

@@ -65,6 +65,16 @@ public final class Graph {
         self.store = store
     }
 
+    /// The first output of the graph's first source (its Data or Input layer): the images,
+    /// whatever the net calls the blob.
+    public var input: Tensor? {
+        guard let index = layers.firstIndex(where: { $0.spec.kind.isSource }) else { return nil }
+        return tops[index].first
+    }
+
+    /// Images in one batch: the input's first dimension (1 for a graph without a source).
+    public var batchSize: Int { input?.num ?? 1 }
+
     /// The layer named `name`, if the graph has one.
     public func layer(named name: String) -> Layer? { layers.first { $0.spec.name == name } }
 
@@ -136,6 +146,7 @@ public final class Graph {
     public func reshape() throws {
         for i in layers.indices {
             try layers[i].reshape(bottoms: bottoms[i], tops: tops[i])
+            try Compiler.checkShapes(of: layers[i], tops: tops[i])
         }
         for case let fold? in foldPlan?.folded ?? [] {
             let io = io(ofLayer: fold.convolution)
