@@ -63,7 +63,7 @@ struct ClassifyCommand: ParsableCommand {
         if !report.initialised.isEmpty {
             throw CLIError("\(weights) has no weights for \(report.initialised.joined(separator: ", ")) of \(name)")
         }
-        guard let input = graph.blobs["data"], let prob = graph.blobs[probabilityBlob] else {
+        guard let input = graph.input, let prob = graph.blobs[probabilityBlob] else {
             throw CLIError("internal: the classification net lost its input or output")
         }
         let classes = prob.count / views
@@ -157,7 +157,8 @@ struct ClassifyCommand: ParsableCommand {
         for var layer in resolved.layers where !layer.kind.endsChain {
             if case .data = layer.kind {
                 layer.kind = .input(InputParams(shapes: [shape]))
-                layer.tops = ["data"]
+                // The images keep the blob name the net gave them; the labels have no place here.
+                layer.tops = [layer.tops.first ?? "data"]
             }
             layer.phase = nil
             layers.append(layer)

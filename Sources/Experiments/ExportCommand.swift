@@ -64,8 +64,15 @@ struct ExportCommand: ParsableCommand {
         let (spec, _) = try ClassifyCommand.deployNet(net, data: dataIndex, shape: shape)
         let mean = data.transform.meanFile.flatMap { try? MeanFile.read(URL(fileURLWithPath: $0)) }
         let note = DeployInputNote.lines(data: data, shape: shape, mean: mean)
-        // The ONNX model is built first: a net it cannot express stops the export before any file is written.
-        let onnxModel = try onnx.map { _ in try onnxBytes(spec, snapshot: snapshot, note: note) }
+        // The net is compiled, with the snapshot's weights, before any file is written: a
+        // recipe.json edited by hand into a net that cannot work (a negative size, a kernel
+        // larger than its input) stops here, naming the layer, as does a net ONNX cannot express.
+        let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 1), options: try compileOptions())
+        let report = try Weights.load(snapshot, into: graph)
+        if !report.initialised.isEmpty {
+            throw CLIError("\(snapshot.path) has no weights for \(report.initialised.joined(separator: ", "))")
+        }
+        let onnxModel = try onnx.map { _ in try onnxBytes(graph, spec: spec, snapshot: snapshot, note: note) }
         var written: [URL] = []
         if let deploy { written += try writeDeploy(spec, snapshot: snapshot, to: URL(fileURLWithPath: deploy), note: note) }
         if let onnx, let onnxModel {
@@ -107,14 +114,9 @@ struct ExportCommand: ParsableCommand {
         return [prototxt, weights]
     }
 
-    /// The deploy net with the snapshot's weights as a serialized ONNX model.
-    private func onnxBytes(_ spec: NetSpec, snapshot: URL, note: [String]) throws -> Foundation.Data {
-        let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 1), options: try compileOptions())
-        let report = try Weights.load(snapshot, into: graph)
-        if !report.initialised.isEmpty {
-            throw CLIError("\(snapshot.path) has no weights for \(report.initialised.joined(separator: ", "))")
-        }
-        return try ONNXExport.serializedModel(
+    /// The deploy net, compiled with the snapshot's weights, as a serialized ONNX model.
+    private func onnxBytes(_ graph: Graph, spec: NetSpec, snapshot: URL, note: [String]) throws -> Foundation.Data {
+        try ONNXExport.serializedModel(
             of: graph, docString: "\(spec.name) from \(snapshot.lastPathComponent), exported by Crema. " + note.joined(separator: "\n"))
     }
 

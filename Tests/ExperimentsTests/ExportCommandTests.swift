@@ -67,6 +67,20 @@ extension ExperimentsSuite {
             let model = try CaffeModel.read(from: out.appendingPathComponent("lenet_iter_200.caffemodel"))
             #expect(model.layers.map(\.name) == parsed.layer.filter { $0.type == "Convolution" || $0.type == "InnerProduct" }.map(\.name))
 
+            // A recipe.json edited by hand into a net that cannot work stops the export, naming the
+            // layer, before anything is written.
+            let edited = root.appendingPathComponent("edited")
+            try FileManager.default.copyItem(at: run, to: edited)
+            let recipeJSON = edited.appendingPathComponent("recipe.json")
+            let original = try String(contentsOf: recipeJSON, encoding: .utf8)
+            let broken = original.replacingOccurrences(of: "\"num_output\" : 20", with: "\"num_output\" : -20")
+            #expect(broken != original, "the recipe.json has conv1's num_output to edit")
+            try broken.write(to: recipeJSON, atomically: true, encoding: .utf8)
+            let editedOut = root.appendingPathComponent("edited-deploy")
+            let badExport = try #require(try ExperimentsCLI.parseAsRoot(["export", edited.path, "--deploy", editedOut.path]) as? ExportCommand)
+            #expect { try badExport.export() } throws: { "\($0)".contains("conv1") && "\($0)".contains("num_output") }
+            #expect(!FileManager.default.fileExists(atPath: editedOut.path))
+
             // Inputs: PNGs of the first test records, and the same records preprocessed as TEST data.
             let (paths, inputURL) = try TestData.leNetTestInputs(count: 4, in: root)
 

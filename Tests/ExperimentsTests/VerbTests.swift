@@ -134,6 +134,25 @@ extension ExperimentsSuite {
             }
         }
 
+        /// A net whose input blob is not called `data` still times at its real batch size.
+        @Test func timeFindsTheInputWhateverItIsCalled() throws {
+            let root = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: root) }
+            let prototxt = root.appendingPathComponent("images.prototxt")
+            try Foundation.Data("""
+                name: "Images"
+                layer { name: "images" type: "Input" top: "images" input_param { shape { dim: 1 dim: 1 dim: 12 dim: 12 } } }
+                layer { name: "conv" type: "Convolution" bottom: "images" top: "conv" convolution_param { num_output: 4 kernel_size: 3 } }
+                layer { name: "prob" type: "Softmax" bottom: "conv" top: "prob" }
+                """.utf8).write(to: prototxt)
+            let json = root.appendingPathComponent("time.json")
+            let command = try #require(try ExperimentsCLI.parseAsRoot(
+                ["time", "--net", prototxt.path, "--phase", "test", "--batch", "6", "--repeat", "1", "--json", json.path]) as? TimeCommand)
+            try command.run()
+            let record = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: json)) as? [String: Any]
+            #expect(record?["batch"] as? Int == 6, "not 1 for want of a blob called data")
+        }
+
         /// Kill -9 a run that snapshots every iteration, at several moments: whatever is left in
         /// snapshots/ must read back whole (writes go to a temporary file that is renamed).
         @Test func snapshotsSurviveAKilledWriter() throws {

@@ -56,8 +56,8 @@ public final class Trainer {
         observer?.log("Solver scaffolding done.", source: "solver.cpp:57")
     }
 
-    /// Images in one training batch (the TRAIN data blob's first dimension).
-    public var trainBatchSize: Int { trainGraph.blobs["data"]?.num ?? 1 }
+    /// Images in one training batch (the first dimension of the TRAIN net's input).
+    public var trainBatchSize: Int { trainGraph.batchSize }
 
     /// Trains from the current iteration to the plan's last, testing and snapshotting on the
     /// way, and always testing and snapshotting at the end.
