@@ -18,7 +18,13 @@ struct CompareReport {
     /// Each run described by the settings in which it differs from the others
     /// (`base_lr=0.02, train.batch_size=32`), or by its folder's name when none differ.
     var captions: [String] {
-        let rows = differingSettings.filter { $0.key != "overrides" }
+        // The settings someone chose (--set, --iterations) say what a run was for; a seed left
+        // to chance differs in every run and says nothing.
+        let differing = differingSettings.filter { $0.key != "overrides" }
+        let chosen = Set(runs.flatMap { $0.overrides.compactMap { $0.split(separator: "=").first.map(String.init) } })
+        let picked = differing.filter { chosen.contains($0.key) }
+        let rows = !picked.isEmpty ? picked : differing.filter { $0.key != "solver.random_seed" }.isEmpty ? differing
+                                             : differing.filter { $0.key != "solver.random_seed" }
         return runs.indices.map { i in
             guard !rows.isEmpty else { return runs[i].name }
             return rows.map { row in

@@ -5,7 +5,8 @@ import Runtime
 /// What to do next when a run cannot start, for the failures a new user meets first.
 enum FailureAdvice {
     static func nextSteps(after error: Error, recipe: String, net: NetSpec) -> String? {
-        guard case let .databaseMissing(path, _)? = error as? DataError else {
+        let data = error as? DataError ?? (error as? LayerError)?.underlying as? DataError
+        guard case let .databaseMissing(path, _)? = data else {
             return nil
         }
         let phases = net.layers.compactMap { layer -> Phase? in

@@ -97,6 +97,10 @@ struct TrainCommand: ParsableCommand {
                     source: "net.cpp:761")
             }
             let prefix = URL(fileURLWithPath: plan.snapshotPrefix ?? name).lastPathComponent
+            if let given = plan.snapshotPrefix, given.contains("/") {
+                recorder.log("snapshot_prefix \"\(given)\": snapshots go to this run's snapshots/ folder as \(prefix)_iter_N.caffemodel and .solverstate; the folder part is not used, so that every run keeps its own",
+                             source: "solver.cpp:461")
+            }
             trainer.snapshotter = { trainer in
                 let base = folder.snapshots.appendingPathComponent("\(prefix)_iter_\(trainer.iteration)")
                 return try Snapshot.write(trainer, to: base)

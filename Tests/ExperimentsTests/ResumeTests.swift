@@ -35,6 +35,51 @@ extension ExperimentsSuite {
             #expect(recipe.contains("lenet_iter_25.solverstate"))
         }
 
+        /// learned_net is written relative to the current folder when the run is inside it, as
+        /// Caffe reads it; after the run folder moves, the weights are found beside the state.
+        @Test func aMovedRunFolderStillResumes() throws {
+            try TestData.ensureFashionMNIST()
+            // Inside the current folder (the repository), as a user's results/ is.
+            let folder = ".build-tests/resume-\(UUID().uuidString)"
+            let results = URL(fileURLWithPath: folder)
+            let moved = try TestData.temporaryDirectory()
+            defer {
+                try? FileManager.default.removeItem(at: results)
+                try? FileManager.default.removeItem(at: moved)
+            }
+            try TestData.runExecutable(["lenet", "--iterations", "10", "--seed", "3", "--results", results.path] + Self.common)
+            let run = results.appendingPathComponent("lenet/latest").resolvingSymlinksInPath()
+            let state = try SolverStateFile.read(from: run.appendingPathComponent("snapshots/lenet_iter_10.solverstate"))
+            #expect(state.learnedNet == folder + "/lenet/\(run.lastPathComponent)/snapshots/lenet_iter_10.caffemodel",
+                    "relative to the current folder, where Caffe looks: \(state.learnedNet)")
+            #expect(FileManager.default.fileExists(atPath: state.learnedNet))
+
+            let elsewhere = moved.appendingPathComponent("run")
+            try FileManager.default.moveItem(at: run, to: elsewhere)
+            let movedState = elsewhere.appendingPathComponent("snapshots/lenet_iter_10.solverstate")
+            try TestData.runExecutable(["lenet", "--iterations", "15", "--resume", movedState.path,
+                                        "--results", moved.appendingPathComponent("results").path] + Self.common)
+            #expect(FileManager.default.fileExists(atPath: moved.appendingPathComponent("results/lenet/latest/snapshots/lenet_iter_15.caffemodel").path))
+            #expect(Snapshot.learnedNetPath(URL(fileURLWithPath: "/elsewhere/x.caffemodel"), from: "/work") == "/elsewhere/x.caffemodel")
+            #expect(Snapshot.learnedNetPath(URL(fileURLWithPath: "/workshop/x.caffemodel"), from: "/work") == "/workshop/x.caffemodel")
+            #expect(Snapshot.learnedNetPath(URL(fileURLWithPath: "/work/results/x.caffemodel"), from: "/work") == "results/x.caffemodel")
+        }
+
+        /// A Caffe solver's snapshot_prefix with a folder: the snapshots stay in the run folder,
+        /// under the prefix's name, and the log says so.
+        @Test func aSnapshotPrefixFolderIsNotUsedAndTheLogSaysSo() throws {
+            try TestData.ensureFashionMNIST()
+            let root = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: root) }
+            try TestData.train(["lenet", "--iterations", "5", "--seed", "3", "--results", root.path,
+                                "--set", "solver.snapshot_prefix=examples/mnist/lenet_x"] + Self.common)
+            let run = root.appendingPathComponent("lenet/latest").resolvingSymlinksInPath()
+            #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("snapshots/lenet_x_iter_5.caffemodel").path))
+            #expect(!FileManager.default.fileExists(atPath: "examples/mnist/lenet_x_iter_5.caffemodel"))
+            let log = try String(contentsOf: run.appendingPathComponent("train.log"), encoding: .utf8)
+            #expect(log.contains("snapshot_prefix \"examples/mnist/lenet_x\": snapshots go to this run's snapshots/ folder"), "\(log.prefix(3000))")
+        }
+
         @Test func resumingWithTheWrongFileOrRecipeIsAClearError() throws {
             try TestData.ensureFashionMNIST()
             let root = try TestData.temporaryDirectory()

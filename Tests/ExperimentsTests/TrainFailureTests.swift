@@ -15,7 +15,9 @@ extension ExperimentsSuite {
             #expect(status != 0)
             #expect(!output.contains("Initializing solver"), "the error comes before the solver's settings:\n\(output)")
             let lines = output.split(separator: "\n")
-            let failed = try #require(lines.firstIndex { $0.contains("Training failed: no database at \(source)") }, "\(output)")
+            // The error names the layer and the recipe line that read the database.
+            let failed = try #require(lines.firstIndex { $0.contains("Training failed: layer 'data' (Data) at Recipes/CaffeNet.swift:")
+                                                         && $0.contains("no database at \(source)") }, "\(output)")
             #expect(lines[failed...].allSatisfy { $0.hasPrefix("E") }, "the error is the last thing printed, at error level:\n\(output)")
             let rest = lines[failed...].joined(separator: "\n")
             #expect(rest.contains("experiments prepare imagenet"))
@@ -31,7 +33,7 @@ extension ExperimentsSuite {
             #expect(summary?["status"] as? String == "failed")
             #expect((summary?["error"] as? String)?.contains("no database at") == true)
             let log = try String(contentsOf: run.appendingPathComponent("train.log"), encoding: .utf8)
-            #expect(log.contains("] Training failed: no database at"))
+            #expect(log.contains("] Training failed: layer 'data' (Data)") && log.contains("no database at"))
             let environment = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("environment.json"))) as? [String: Any]
             let started = try #require(environment?["started"] as? String)
             let finished = try #require(environment?["finished"] as? String)

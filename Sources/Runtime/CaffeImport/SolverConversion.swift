@@ -97,7 +97,8 @@ enum SolverConversion {
 
     /// Settings that only affect Caffe's machinery: accepted, with a note where set.
     private static func accepted(_ p: Caffe_SolverParameter, _ f: MessageFields) {
-        if let node = f.one("solver_mode") { f.note(node, "ignored: Crema trains on the CPU") }
+        // CPU is what Crema does anyway; only GPU is worth a word.
+        if let node = f.one("solver_mode"), p.solverMode != .cpu { f.note(node, "ignored: Crema trains on the CPU") }
         if let node = f.one("device_id") { f.note(node, "ignored: Crema trains on the CPU") }
         if let node = f.one("layer_wise_reduce") { f.note(node, "ignored: Crema trains on one device") }
         if let node = f.one("debug_info"), p.debugInfo { f.note(node, "ignored") }

@@ -61,11 +61,14 @@ public struct LayerError: Error, CustomStringConvertible {
     public var layer: String
     public var location: SourceLocation
     public var message: String
+    /// The error the layer met (a missing database, a bad record), for callers that act on it.
+    public var underlying: Error?
 
-    public init(_ spec: LayerSpec, _ message: String) {
+    public init(_ spec: LayerSpec, _ message: String, underlying: Error? = nil) {
         layer = spec.label
         location = spec.location
         self.message = message
+        self.underlying = underlying
     }
 
     public var description: String { "\(layer): \(message)" }

@@ -37,7 +37,12 @@ public enum Compiler {
         var current: [String: Tensor] = [:]
 
         for spec in specs {
-            let layer = try LayerFactory.make(spec, phase: phase, options: options, random: &random)
+            let layer: Layer
+            do {
+                layer = try LayerFactory.make(spec, phase: phase, options: options, random: &random)
+            } catch let error as DataError {
+                throw LayerError(spec, error.description, underlying: error)
+            }
             let ins = try spec.bottoms.map { name in
                 guard let t = current[name] else { throw LayerError(spec, "reads blob '\(name)', which no earlier layer produces") }
                 return t
@@ -52,8 +57,13 @@ public enum Compiler {
                     current[top] = t
                 }
             }
-            try layer.setUp(bottoms: ins, tops: outs, store: store)
-            try layer.reshape(bottoms: ins, tops: outs)
+            do {
+                try layer.setUp(bottoms: ins, tops: outs, store: store)
+                try layer.reshape(bottoms: ins, tops: outs)
+            } catch let error as DataError {
+                // The database or file is the data's fault, but the layer says where it was named.
+                throw LayerError(spec, error.description, underlying: error)
+            }
             try checkShapes(of: layer, tops: outs)
             layers.append(layer)
             bottoms.append(ins)

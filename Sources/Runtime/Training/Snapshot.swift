@@ -14,16 +14,29 @@ public struct Snapshot {
         let stateURL = base.appendingPathExtension("solverstate")
         try Weights.write(trainer.trainGraph, to: weights)
         var state = SolverState(solver: trainer.solver, iteration: trainer.iteration,
-                                learnedNet: weights.path)
+                                learnedNet: learnedNetPath(weights))
         state.extra = try trainer.captureState().encoded()
         try SolverStateFile.write(state, to: stateURL)
         return weights
     }
 
-    /// Reads a `.solverstate` and finds its weights (beside it when the stored path moved).
+    /// `learned_net` as Caffe writes it from a relative `snapshot_prefix`: relative to the
+    /// current folder when the weights are inside it (so Caffe, started from that folder as it
+    /// is for its own snapshots, finds them, and so does everyone after the whole project is
+    /// moved), absolute otherwise.
+    static func learnedNetPath(_ weights: URL, from directory: String = FileManager.default.currentDirectoryPath) -> String {
+        let file = weights.standardizedFileURL.path
+        let base = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        return file.hasPrefix(prefix) ? String(file.dropFirst(prefix.count)) : file
+    }
+
+    /// Reads a `.solverstate` and finds its weights: at `learned_net` (relative to the current
+    /// folder, as Caffe reads it), else beside the .solverstate under the same file name, which
+    /// finds them after the run folder was moved.
     public static func read(_ url: URL) throws -> Snapshot {
         let state = try SolverStateFile.read(from: url)
-        var weights = URL(fileURLWithPath: state.learnedNet, relativeTo: url.deletingLastPathComponent())
+        var weights = URL(fileURLWithPath: state.learnedNet)
         if !FileManager.default.fileExists(atPath: weights.path) {
             let beside = url.deletingLastPathComponent().appendingPathComponent(weights.lastPathComponent)
             if FileManager.default.fileExists(atPath: beside.path) { weights = beside }

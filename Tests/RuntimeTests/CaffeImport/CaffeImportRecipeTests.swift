@@ -146,6 +146,21 @@ import Testing
         #expect(imported.notes.first?.hasPrefix("\(path):\(modeLine): solver: 'solver_mode: GPU' ignored") == true, "\(imported.notes)")
     }
 
+    @Test func solverModeCPUIsWhatCremaDoesAndGetsNoNote() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("crema-mode-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let original = try String(contentsOfFile: CaffeFixtures.path("examples/mnist/lenet_solver.prototxt"), encoding: .utf8)
+        try FileManager.default.copyItem(atPath: CaffeFixtures.path("examples/mnist/lenet_train_test.prototxt"),
+                                         toPath: folder.appendingPathComponent("lenet_train_test.prototxt").path)
+        let solver = folder.appendingPathComponent("solver.prototxt")
+        try original.replacingOccurrences(of: "solver_mode: GPU", with: "solver_mode: CPU")
+            .replacingOccurrences(of: "examples/mnist/lenet_train_test.prototxt", with: "lenet_train_test.prototxt")
+            .write(to: solver, atomically: true, encoding: .utf8)
+        let imported = try CaffeImport.load(solver: solver.path)
+        #expect(imported.notes.isEmpty, "\(imported.notes)")
+    }
+
     @Test func caffeNetSolverMatchesTheRecipe() throws {
         let imported = try CaffeImport.load(solver: CaffeFixtures.path("models/bvlc_reference_caffenet/solver.prototxt"))
         try expectSameSpec(imported.net, CaffeNet().net.spec)
