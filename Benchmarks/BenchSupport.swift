@@ -26,8 +26,11 @@ struct ComputeOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    /// Sets the thread counts and prints the command, machine and libraries.
-    func apply(title: String) {
+    /// Opens OpenBLAS (CREMA_BLAS_LIBRARY, read here at the edge, names another file), sets the
+    /// thread counts and prints the command, machine and libraries.
+    func apply(title: String) throws {
+        try BLAS.use(library: ProcessInfo.processInfo.environment["CREMA_BLAS_LIBRARY"])
+        try BLAS.load()
         let n = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         Parallel.threads = n
         BLAS.threads = n

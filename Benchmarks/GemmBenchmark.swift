@@ -25,7 +25,7 @@ struct GemmBenchmark: ParsableCommand {
     var samples = 64
 
     func run() throws {
-        options.apply(title: "benchmarks gemm: cblas_sgemm through Runtime.BLAS, row-major Float32")
+        try options.apply(title: "benchmarks gemm: cblas_sgemm through Runtime.BLAS, row-major Float32")
         var cases = [GemmCase(name: "square 1024^3", m: 1024, n: 1024, k: 1024, transA: false, transB: false)]
         for b in try parseBatches(batches) { cases += GemmCase.caffeNet(batch: b) }
         if let only { cases = cases.filter { $0.name.contains(only) } }

@@ -25,7 +25,7 @@ struct LayerBenchmark: ParsableCommand {
     }
 
     func run() throws {
-        options.apply(title: "benchmarks layers: CaffeNet's heavy layers, Float32, training mode")
+        try options.apply(title: "benchmarks layers: CaffeNet's heavy layers, Float32, training mode")
         var cases = LayerCase.caffeNet
         if let only { cases = cases.filter { $0.name.contains(only) } }
         guard !cases.isEmpty else { throw ValidationError("no layer matches --only \(only ?? "")") }

@@ -75,7 +75,7 @@ struct NetBenchmark {
     }
 
     func run(batches: [Int], modes: [Mode]) throws {
-        options.apply(title: "benchmarks \(recipe): the recipe's net on generated inputs (pixels uniform in [\(pixels.0), \(pixels.1)), random labels)")
+        try options.apply(title: "benchmarks \(recipe): the recipe's net on generated inputs (pixels uniform in [\(pixels.0), \(pixels.1)), random labels)")
         var table = Table("measure", "batch", "median ms per batch", "ms per image", "images/s", "min ms", "max ms", "check")
         for mode in modes {
             for batch in batches {

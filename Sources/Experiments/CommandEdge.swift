@@ -7,7 +7,7 @@ import Runtime
 /// Opens OpenBLAS (the file CREMA_BLAS_LIBRARY names, else the system's), saying what to do
 /// when it cannot be opened.
 func openBLAS() throws {
-    BLAS.use(library: ProcessInfo.processInfo.environment["CREMA_BLAS_LIBRARY"])
+    try BLAS.use(library: ProcessInfo.processInfo.environment["CREMA_BLAS_LIBRARY"])
     do {
         try BLAS.load()
     } catch {

@@ -7,10 +7,10 @@ import Runtime
 enum DeployInputNote {
     /// The note's lines (no comment marks). `mean` is the mean image when the transform names
     /// one and it can be read.
-    static func lines(data: DataParams, shape: [Int], mean: MeanImage?) -> [String] {
+    static func lines(data: DataParams, input: String = "data", shape: [Int], mean: MeanImage?) -> [String] {
         let t = data.transform
         let dims = shape.map(String.init).joined(separator: "x")
-        var out = ["Input \"data\" (\(dims)) takes images preprocessed as the recipe's TEST data, not raw pixels:"]
+        var out = ["Input \"\(input)\" (\(dims)) takes images preprocessed as the recipe's TEST data, not raw pixels:"]
         let channels = shape.count > 1 ? shape[1] : 1
         let order = channels == 3 ? " in Caffe's channel order (B, G, R)" : ""
         let meanText: String

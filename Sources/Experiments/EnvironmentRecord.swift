@@ -86,8 +86,8 @@ struct EnvironmentRecord: Codable {
         return f.string(from: date)
     }
 
-    /// `swift --version`'s first line, or nil where no `swift` is on PATH. Called once at the
-    /// command's start, before any kernel thread runs, and given a few seconds at most.
+    /// `swift --version`'s first line, or nil where no `swift` is on PATH; given five seconds
+    /// at most. Called as a run's record is made, before training starts.
     static func toolchainVersion() -> String? {
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
             .map { URL(fileURLWithPath: String($0)).appendingPathComponent("swift") }

@@ -62,8 +62,11 @@ struct ExportCommand: ParsableCommand {
         }
         let shape = try inputShape.map(Self.parseShape) ?? Self.testInputShape(data)
         let (spec, _) = try ClassifyCommand.deployNet(net, data: dataIndex, shape: shape)
-        let mean = data.transform.meanFile.flatMap { try? MeanFile.read(URL(fileURLWithPath: $0)) }
-        let note = DeployInputNote.lines(data: data, shape: shape, mean: mean)
+        // A mean file that is here must read; one that is not is only named in the note.
+        let mean = try data.transform.meanFile.flatMap { path in
+            FileManager.default.fileExists(atPath: path) ? try MeanFile.read(URL(fileURLWithPath: path)) : nil
+        }
+        let note = DeployInputNote.lines(data: data, input: net.layers[dataIndex].tops.first ?? "data", shape: shape, mean: mean)
         // The net is compiled, with the snapshot's weights, before any file is written: a
         // recipe.json edited by hand into a net that cannot work (a negative size, a kernel
         // larger than its input) stops here, naming the layer, as does a net ONNX cannot express.

@@ -17,6 +17,7 @@ final class RunRecorder: TrainingObserver {
     private var lastProgress = Date.distantPast
     /// The first output of the latest test pass, for the progress line.
     private var startIteration: Int?
+    private var progressStart: Date?
     private var latestTest: (iteration: Int, name: String, value: Double)?
     let echo: Bool
 
@@ -82,12 +83,13 @@ final class RunRecorder: TrainingObserver {
     func progress(iteration: Int, of total: Int, loss: Float, imagesPerSecond: Double) {
         guard interactive, echo else { return }
         // A resumed run starts part-way; its rate counts only this session's iterations.
-        if startIteration == nil { startIteration = iteration - 1 }
         let now = Date()
+        if startIteration == nil { (startIteration, progressStart) = (iteration - 1, now) }
         guard now.timeIntervalSince(lastProgress) > 0.25 || iteration == total else { return }
         lastProgress = now
-        let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(iteration - (startIteration ?? 0)) / elapsed : 0
+        // Counted from the first iteration's end, not from set-up (data, compiling, weights).
+        let elapsed = now.timeIntervalSince(progressStart ?? start)
+        let rate = elapsed > 0 ? Double(iteration - 1 - (startIteration ?? 0)) / elapsed : 0
         let eta = rate > 0 ? Double(total - iteration) / rate : 0
         let width = 24
         let filled = total > 0 ? min(width, width * iteration / total) : 0

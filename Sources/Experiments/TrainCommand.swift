@@ -103,7 +103,7 @@ struct TrainCommand: ParsableCommand {
             }
             trainer.snapshotter = { trainer in
                 let base = folder.snapshots.appendingPathComponent("\(prefix)_iter_\(trainer.iteration)")
-                return try Snapshot.write(trainer, to: base)
+                return try Snapshot.write(trainer, to: base, relativeTo: FileManager.default.currentDirectoryPath)
             }
             // Only a run that got as far as training becomes `latest`; one that failed to start
             // keeps its folder, with summary.json saying why.
@@ -114,7 +114,8 @@ struct TrainCommand: ParsableCommand {
             let finished = try trainer.run()
             summary = finished
             status = stop.requested ? .stopped : .finished
-            learning = LearningCheck.verdict(for: finished, classes: LearningCheck.accuracyOutputs(of: net, testGraph: trainer.testGraph))
+            learning = LearningCheck.verdict(for: finished, classes: LearningCheck.accuracyOutputs(of: net, testGraph: trainer.testGraph),
+                                             fromScratch: resume == nil && weights == nil && status == .finished)
         } catch {
             let message = UserMessage.describe(error)
             failure = message

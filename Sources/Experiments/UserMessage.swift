@@ -19,8 +19,7 @@ enum UserMessage {
             break
         }
         let ns = error as NSError
-        if ns.domain == NSCocoaErrorDomain, let e = error as? CocoaError { return cocoa(e) }
-        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(truncatingIfNeeded: ns.code))) }
         if let described = (error as? LocalizedError)?.errorDescription { return described }
         return "\(error)"
     }
@@ -32,7 +31,7 @@ enum UserMessage {
             reason = String(cString: strerror(posix.code.rawValue))
         } else if let underlying = e.underlying {
             let ns = underlying as NSError
-            reason = ns.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(ns.code))) : ns.localizedDescription
+            reason = ns.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(truncatingIfNeeded: ns.code))) : ns.localizedDescription
         } else {
             switch e.code {
             case .fileNoSuchFile, .fileReadNoSuchFile: reason = "no such file"

@@ -12,18 +12,24 @@
 ///         }
 ///     }
 public struct Block: NetContent {
+    /// The block's name, which later layers read as its output.
     public let name: String
+    /// The block's layers, each marked as belonging to it.
     public let layerSpecs: [LayerSpec]
     let location: SourceLocation
 
+    /// A block named `name` whose layers `content` writes, given the blob name that stands for
+    /// the block's input.
     public init(_ name: String, fileID: String = #fileID, line: Int = #line,
                 @NetBuilder _ content: (_ input: String) -> [LayerSpec]) {
         self.name = name
         location = SourceLocation(fileID: fileID, line: line)
         let frame = BlockFrame(name: name, location: location)
-        layerSpecs = content(Block.input(of: name)).map { spec in
+        layerSpecs = content(Block.input(of: name)).enumerated().map { index, spec in
             var s = spec
-            s.blocks.insert(frame, at: 0)
+            var own = frame
+            own.first = index == 0
+            s.blocks.insert(own, at: 0)
             return s
         }
     }
@@ -43,6 +49,7 @@ public struct Block: NetContent {
         }, location: location)
     }
 
+    /// The layers, recording `site` as a call when the block was written elsewhere (in a function).
     public func placed(at site: SourceLocation) -> [LayerSpec] {
         site.fileID == location.fileID && site.line == location.line ? layerSpecs : NetBuilder.called(layerSpecs, at: site)
     }

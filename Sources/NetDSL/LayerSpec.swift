@@ -1,7 +1,7 @@
 import Foundation
 
 /// One layer of a net as a plain value: what it computes, what it reads and writes, and when.
-public struct LayerSpec: Sendable {
+public struct LayerSpec: Equatable, Sendable {
     /// Empty until the net names it; `Net` gives unnamed layers Caffe-style names.
     public var name: String
     public var kind: LayerKind
@@ -20,7 +20,7 @@ public struct LayerSpec: Sendable {
     /// Where the builder functions that wrote this layer were called, innermost first (a
     /// block's layer is written inside the block, but the mistake is often at the call); not
     /// part of equality or JSON.
-    public var callSites: [SourceLocation] = []
+    public var callSites = CallSites()
     /// The `Block`s this layer belongs to, outermost first: where a block's `input` and its
     /// name, standing for its output, are resolved.
     public var blocks: [BlockFrame] = []
@@ -54,12 +54,11 @@ public struct LayerSpec: Sendable {
     /// (a path left out where it repeats the one before).
     public var label: String {
         var text = "layer '\(name)' (\(kind.typeName))"
-        guard !location.fileID.isEmpty else { return text }
-        text += " at \(location)"
+        if !location.fileID.isEmpty { text += " at \(location)" }
         if !blocks.isEmpty { text += ", in block " + blocks.reversed().map(\.name).joined(separator: " in ") }
         var file = location.fileID
         var calls: [String] = []
-        for site in callSites where !site.fileID.isEmpty {
+        for site in callSites.sites where !site.fileID.isEmpty {
             calls.append(site.fileID == file ? ":\(site.line)" : "\(site)")
             file = site.fileID
         }
@@ -68,30 +67,50 @@ public struct LayerSpec: Sendable {
     }
 }
 
-extension LayerSpec: Equatable {
-    /// Two layers are equal when they compute the same thing from the same blobs: where they
-    /// were written (location, call sites) does not count.
-    public static func == (a: LayerSpec, b: LayerSpec) -> Bool {
-        a.name == b.name && a.kind == b.kind && a.bottoms == b.bottoms && a.tops == b.tops && a.phase == b.phase
-            && a.params == b.params && a.lossWeight == b.lossWeight && a.blocks == b.blocks
-    }
+/// The calls that led to a layer, innermost first. Like `SourceLocation`, never part of
+/// equality: two recipes that describe the same net are equal wherever they were written.
+public struct CallSites: Sendable, Hashable {
+    public var sites: [SourceLocation] = []
+    public init(_ sites: [SourceLocation] = []) { self.sites = sites }
+    public static func == (lhs: CallSites, rhs: CallSites) -> Bool { true }
+    public func hash(into hasher: inout Hasher) {}
 }
 
 /// A layer's membership of a `Block`: the block's name, which stands for its output blob, and
 /// the blob it reads when given one (`.inputs`), else the output before it.
 public struct BlockFrame: Codable, Hashable, Sendable {
+    /// The block's name, which stands for its output blob.
     public var name: String
+    /// The blob the block reads, when given one with `.inputs`.
     public var input: String?
+    /// Whether this layer is the block's first: where one block ends and another of the same
+    /// name would begin, so two such blocks are an error rather than one merged block.
+    public var first: Bool
     /// Where the block was written; not part of equality or JSON.
     public var location: SourceLocation = .unknown
 
-    public init(name: String, input: String? = nil, location: SourceLocation = .unknown) {
+    public init(name: String, input: String? = nil, first: Bool = false, location: SourceLocation = .unknown) {
         self.name = name
         self.input = input
+        self.first = first
         self.location = location
     }
 
-    private enum CodingKeys: String, CodingKey { case name, input }
+    private enum CodingKeys: String, CodingKey { case name, input, first }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        input = try c.decodeIfPresent(String.self, forKey: .input)
+        first = try c.decodeIfPresent(Bool.self, forKey: .first) ?? false
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encodeIfPresent(input, forKey: .input)
+        if first { try c.encode(true, forKey: .first) }
+    }
 }
 
 extension LayerSpec: Codable {

@@ -25,10 +25,10 @@ public enum NetBuilder {
     /// `specs` with `site` added to their call sites, except where it is the line that wrote them.
     static func called(_ specs: [LayerSpec], at site: SourceLocation) -> [LayerSpec] {
         specs.map { spec in
-            let last = spec.callSites.last ?? spec.location
+            let last = spec.callSites.sites.last ?? spec.location
             guard last.fileID != site.fileID || last.line != site.line else { return spec }
             var placed = spec
-            placed.callSites.append(site)
+            placed.callSites.sites.append(site)
             return placed
         }
     }

@@ -18,20 +18,17 @@ extension NetSpec {
         // has left so far, which its name stands for.
         var blockInputs: [String: String?] = [:]
         var blockOutputs: [String: String] = [:]
-        var finishedBlocks: Set<String> = []
-        var openBlocks: [String] = []
 
         for var layer in layers(in: phase) {
             guard !layer.name.isEmpty else { throw SpecError(layer: layer, "has no name") }
             guard names.insert(layer.name).inserted else {
                 throw SpecError(layer: layer, "another layer in the \(phase) net is also named '\(layer.name)'; give one of them another name")
             }
-            let blockNames = layer.blocks.map(\.name)
-            finishedBlocks.formUnion(openBlocks.filter { !blockNames.contains($0) })
-            openBlocks = blockNames
             for frame in layer.blocks {
-                guard !finishedBlocks.contains(frame.name) else {
-                    throw SpecError(layer: layer, "belongs to block '\(frame.name)', but an earlier block of the \(phase) net has that name too; give one of them another name")
+                // A block's first layer (or, where the phase filtered that out, the first one
+                // met) fixes its input; a second block of the same name is an error.
+                if frame.first, blockInputs[frame.name] != nil {
+                    throw SpecError(layer: layer, "begins block '\(frame.name)', but an earlier block of the \(phase) net has that name too; give one of them another name")
                 }
                 guard blockInputs[frame.name] == nil else { continue }
                 if let input = frame.input { previous = try blob(input, for: layer) }

@@ -100,7 +100,7 @@ private func broken(_ name: String) -> [LayerSpec] {
         #expect(nested.description.contains("at NetDSLTests/BlockTests.swift:\(brokenLine), in block outer, called from :\(blockLine):"), "\(nested)")
     }
 
-    @Test func twoBlocksWithOneNameAreAnError() {
+    @Test func twoBlocksWithOneNameAreAnError() throws {
         let spec = Net("Twice") {
             Input("data", shape: [1, 8, 6, 6])
             Block("same") { _ in ReLU("r1") }
@@ -109,6 +109,15 @@ private func broken(_ name: String) -> [LayerSpec] {
         }.spec
         let error = #expect(throws: SpecError.self) { try spec.resolved(for: .test) }
         #expect(error?.message.contains("block 'same'") == true, "\(String(describing: error))")
+        // Side by side, as a loop writes them: still two blocks, not one.
+        let adjacent = Net("Loop") {
+            Input("data", shape: [1, 8, 6, 6])
+            for _ in 0..<2 { Block("same") { input in ReLU().inputs(input).outputs("r") } }
+        }.spec
+        let twice = #expect(throws: SpecError.self) { try adjacent.resolved(for: .test) }
+        #expect(twice?.message.contains("begins block 'same'") == true, "\(String(describing: twice))")
+        let json = try? SpecJSON.decoder().decode(NetSpec.self, from: SpecJSON.encoder().encode(adjacent))
+        #expect(throws: SpecError.self, "and after a trip through recipe.json") { try json?.resolved(for: .test) }
     }
 
     @Test func aBlockWithNothingBeforeItSaysWhatToDo() {
@@ -164,5 +173,28 @@ extension BlockTests {
         #expect(layer("mixed/1x1")?.bottoms == ["res3_sum"])
         #expect(layer("mixed/pool")?.bottoms == ["res3_sum"])
         #expect(layer("side")?.bottoms == ["res2_sum"])
+    }
+}
+
+extension BlockTests {
+    /// The functions above are the README's, line for line (comments aside), so the README's
+    /// example is the code this suite runs.
+    @Test func theReadmeShowsTheseBlocks() throws {
+        let readme = try String(contentsOfFile: "README.md", encoding: .utf8)
+        let section = try #require(readme.components(separatedBy: "### Reusable blocks").dropFirst().first)
+        let code = try #require(section.components(separatedBy: "```swift").dropFirst().first?.components(separatedBy: "```").first)
+        let here = try String(contentsOfFile: "Tests/NetDSLTests/BlockTests.swift", encoding: .utf8)
+        let lines = Set(here.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) })
+        var checked = 0
+        for line in code.split(separator: "\n") {
+            let bare = (line.range(of: "//").map { String(line[..<$0.lowerBound]) } ?? String(line))
+                .trimmingCharacters(in: .whitespaces)
+                .replacingOccurrences(of: "func residual(", with: "private func readmeResidual(")
+                .replacingOccurrences(of: "func branches(", with: "private func readmeBranches(")
+            guard !bare.isEmpty else { continue }
+            #expect(lines.contains(bare), "the README's line is not in the tested copy: \(bare)")
+            checked += 1
+        }
+        #expect(checked > 20)
     }
 }

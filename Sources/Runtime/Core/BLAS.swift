@@ -45,10 +45,17 @@ public enum BLAS {
     }
 
     /// Opens `library` (a path or a file name for dlopen; nil for the system's OpenBLAS) on
-    /// first use instead; the command line passes CREMA_BLAS_LIBRARY here. Takes effect only
-    /// before the first BLAS call of the process.
-    public static func use(library: String?) {
-        BLASLibrary.requestedLibrary = library.flatMap { $0.isEmpty ? nil : $0 }
+    /// first use instead; the command line passes CREMA_BLAS_LIBRARY here. OpenBLAS cannot be
+    /// swapped once open, so after the first BLAS call this throws for a different library.
+    public static func use(library: String?) throws {
+        let wanted = library.flatMap { $0.isEmpty ? nil : $0 }
+        if BLASLibrary.isOpened {
+            guard wanted == BLASLibrary.requestedLibrary else {
+                throw BLASError("OpenBLAS is already open (\(libraryPath)); \(wanted ?? "the system's OpenBLAS") can only be chosen before the first BLAS call")
+            }
+            return
+        }
+        BLASLibrary.requestedLibrary = wanted
     }
 
     /// C = alpha * op(A) * op(B) + beta * C, row-major; op(A) is MxK, op(B) is KxN.
@@ -124,27 +131,31 @@ public enum BLAS {
     /// The most input rows `smallBatchProduct` takes.
     public static let smallBatchLimit = 8
 
-    /// Threads OpenBLAS uses for each call.
+    /// The library if it opened; the descriptions below say "unavailable" rather than stop.
+    private static var library: BLASLibrary? { try? loaded.get() }
+
+    /// Threads OpenBLAS uses for each call (1, and setting does nothing, when it did not open).
     public static var threads: Int {
-        get { Int(lib.getThreads()) }
+        get { library.map { Int($0.getThreads()) } ?? 1 }
         set {
-            lib.setThreads(Int32(newValue))
+            guard let library else { return }
+            library.setThreads(Int32(clamping: newValue))
             // The OpenMP build sizes its regions by the caller's OpenMP setting.
-            if lib.runsOnTeam { crema_team_set_threads(Int32(newValue)) }
+            if library.runsOnTeam { crema_team_set_threads(Int32(clamping: newValue)) }
         }
     }
 
     /// The file Crema opened: Debian's OpenMP build of OpenBLAS where it is installed (it shares
     /// libgomp's threads with oneDNN and Crema's loops), else the system's OpenBLAS.
-    public static var libraryPath: String { lib.path }
+    public static var libraryPath: String { library?.path ?? "unavailable" }
     /// Whether OpenBLAS's threads are libgomp's team (its OpenMP build).
-    public static var runsOnTeam: Bool { lib.runsOnTeam }
+    public static var runsOnTeam: Bool { library?.runsOnTeam ?? false }
 
     /// OpenBLAS's own description: version, build options and the kernels it chose.
-    public static var configuration: String { lib.config().map { String(cString: $0) } ?? "unknown" }
-    public static var coreName: String { lib.corename().map { String(cString: $0) } ?? "unknown" }
+    public static var configuration: String { library?.config().map { String(cString: $0) } ?? "unavailable" }
+    public static var coreName: String { library?.corename().map { String(cString: $0) } ?? "unavailable" }
     /// The OPENBLAS_CORETYPE Crema set before loading OpenBLAS; nil when it left it alone.
-    public static var chosenCoreType: String? { lib.chosenCoreType }
+    public static var chosenCoreType: String? { library?.chosenCoreType }
 }
 
 /// Which build of Crema's own vectorised kernels (pooling, LRN, small-batch products) runs.

@@ -41,7 +41,13 @@ final class BLASLibrary: @unchecked Sendable {
 
     /// The library, opened on first use with the file `requested` names (else the system's),
     /// or why it could not be opened. Opened once per process: OpenBLAS cannot be swapped.
-    static let opened: Result<BLASLibrary, BLASError> = Result { try BLASLibrary() }.mapError { $0 as? BLASError ?? BLASError("\($0)") }
+    static let opened: Result<BLASLibrary, BLASError> = {
+        defer { requestLock.withLock { openedYet = true } }
+        return Result { try BLASLibrary() }.mapError { $0 as? BLASError ?? BLASError("\($0)") }
+    }()
+    nonisolated(unsafe) private static var openedYet = false
+    /// Whether the library has been opened (or tried), after which the choice is fixed.
+    static var isOpened: Bool { requestLock.withLock { openedYet } }
 
     private static let requestLock = NSLock()
     nonisolated(unsafe) private static var requestedName: String?
@@ -142,6 +148,7 @@ final class BLASLibrary: @unchecked Sendable {
 
 /// The BLAS library could not be opened or used; the message says what to install or unset.
 public struct BLASError: Error, CustomStringConvertible, Equatable {
+    /// What failed and what to do about it.
     public var description: String
     init(_ message: String) { description = message }
 }

@@ -99,12 +99,15 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
 
     /// The number of values of `shape`, or 0 and why it cannot be stored.
     public static func elementCount(_ shape: [Int]) -> (count: Int, problem: String?) {
-        var total = 1
+        // The sizes other than 0 must multiply without overflow too, so that any part of the
+        // shape (`count(from:to:)`) can be multiplied safely.
+        var total = 1, nonZero = 1
         for d in shape {
             guard d >= 0 else { return (0, "a size of \(d) is negative") }
-            let (product, overflow) = total.multipliedReportingOverflow(by: d)
+            let (product, overflow) = nonZero.multipliedReportingOverflow(by: max(d, 1))
             guard !overflow else { return (0, "its sizes multiply beyond what any machine can hold") }
-            total = product
+            nonZero = product
+            total = d == 0 ? 0 : total * d
         }
         guard total <= maximumCount else {
             let gib = Double(total) * Double(MemoryLayout<Float>.stride) / Double(1 << 30)
@@ -150,7 +153,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
 
     /// Product of the sizes of axes `start..<end` (`end` nil: to the last axis).
     public func count(from start: Int, to end: Int? = nil) -> Int {
-        // A part of a shape whose whole product is checked (count > 0) cannot overflow.
+        // Every part of a checked shape multiplies without overflow (`elementCount`).
         shapeProblem == nil ? shape[start..<(end ?? shape.count)].reduce(1, *) : 0
     }
 

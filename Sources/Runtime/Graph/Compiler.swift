@@ -6,21 +6,6 @@ public enum Compiler {
     /// several layers that send gradients back, builds the kernels, and infers every shape.
     /// Parameters come from `store`, so compiling TRAIN and TEST with one store shares them.
     /// `options` choose the convolution engine and precision, fusion and gradient sharing.
-    /// Every output and parameter of `layer` fits in memory; one that does not is named with
-    /// its shape, before any pass could write past it.
-    static func checkShapes(of layer: Layer, tops: [Tensor]) throws {
-        for (i, top) in tops.enumerated() {
-            if let problem = top.shapeProblem {
-                throw LayerError(layer.spec, "its output '\(layer.spec.tops[i])' would be \(shapeText(top.shape)): \(problem); check the input shape and the layer's sizes")
-            }
-        }
-        for (i, parameter) in layer.parameters.enumerated() {
-            if let problem = parameter.shapeProblem {
-                throw LayerError(layer.spec, "its parameter blob \(i) would be \(shapeText(parameter.shape)): \(problem); check the layer's sizes")
-            }
-        }
-    }
-
     public static func compile(_ spec: NetSpec, for phase: Phase, store: ParameterStore,
                                seed: UInt64 = 1701, options: CompileOptions = CompileOptions()) throws -> Graph {
         let resolved = try spec.resolved(for: phase)
@@ -112,6 +97,21 @@ public enum Compiler {
         return Graph(name: resolved.name, phase: phase, layers: layers, bottoms: bottoms, tops: tops,
                      propagateDown: propagateDown, runsBackward: runsBackward, blobs: current,
                      outputs: outputs, store: store, options: options)
+    }
+
+    /// Every output and parameter of `layer` fits in memory; one that does not is named with
+    /// its shape, before any pass could write past it.
+    static func checkShapes(of layer: Layer, tops: [Tensor]) throws {
+        for (i, top) in tops.enumerated() {
+            if let problem = top.shapeProblem {
+                throw LayerError(layer.spec, "its output '\(layer.spec.tops[i])' would be \(shapeText(top.shape)): \(problem); check the input shape and the layer's sizes")
+            }
+        }
+        for (i, parameter) in layer.parameters.enumerated() {
+            if let problem = parameter.shapeProblem {
+                throw LayerError(layer.spec, "its parameter blob \(i) would be \(shapeText(parameter.shape)): \(problem); check the layer's sizes")
+            }
+        }
     }
 
     /// Buffer planning for blob gradients: a blob's gradient lives only from the backward step

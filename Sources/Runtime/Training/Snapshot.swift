@@ -8,23 +8,25 @@ public struct Snapshot {
     public var weights: URL
 
     /// Writes the weights, then the state that points at them, each atomically.
+    /// `learned_net` is written relative to `directory` when the weights are inside it (pass
+    /// the folder Caffe would be started from, usually the current one), absolute otherwise.
     @discardableResult
-    public static func write(_ trainer: Trainer, to base: URL) throws -> URL {
+    public static func write(_ trainer: Trainer, to base: URL, relativeTo directory: String? = nil) throws -> URL {
         let weights = base.appendingPathExtension("caffemodel")
         let stateURL = base.appendingPathExtension("solverstate")
         try Weights.write(trainer.trainGraph, to: weights)
         var state = SolverState(solver: trainer.solver, iteration: trainer.iteration,
-                                learnedNet: learnedNetPath(weights))
+                                learnedNet: directory.map { learnedNetPath(weights, from: $0) } ?? weights.standardizedFileURL.path)
         state.extra = try trainer.captureState().encoded()
         try SolverStateFile.write(state, to: stateURL)
         return weights
     }
 
-    /// `learned_net` as Caffe writes it from a relative `snapshot_prefix`: relative to the
-    /// current folder when the weights are inside it (so Caffe, started from that folder as it
+    /// `learned_net` as Caffe writes it from a relative `snapshot_prefix`: relative to
+    /// `directory` (the current folder, where Caffe is started) when the weights are inside it (so Caffe, started from that folder as it
     /// is for its own snapshots, finds them, and so does everyone after the whole project is
     /// moved), absolute otherwise.
-    static func learnedNetPath(_ weights: URL, from directory: String = FileManager.default.currentDirectoryPath) -> String {
+    static func learnedNetPath(_ weights: URL, from directory: String) -> String {
         let file = weights.standardizedFileURL.path
         let base = URL(fileURLWithPath: directory).standardizedFileURL.path
         let prefix = base.hasSuffix("/") ? base : base + "/"

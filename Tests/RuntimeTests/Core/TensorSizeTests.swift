@@ -11,6 +11,9 @@ import NetDSL
         #expect(Tensor.elementCount([2, -3]).problem?.contains("negative") == true)
         // 2^32 * 2^32 wraps to 0 in unchecked arithmetic.
         #expect(Tensor.elementCount([1 << 32, 1 << 32]).problem?.contains("multiply beyond") == true)
+        // A zero does not hide the overflow of the other sizes.
+        #expect(Tensor.elementCount([0, 1 << 32, 1 << 32]).problem?.contains("multiply beyond") == true)
+        #expect(Tensor.elementCount([0, 3, 4]) == (0, nil))
         #expect(Tensor.elementCount([1 << 20, 1 << 20, 1 << 10]).problem?.contains("GiB, more than this machine's memory") == true)
         let t = Tensor(shape: [1 << 32, 1 << 32, 3])
         #expect(t.count == 0)
@@ -43,5 +46,7 @@ import NetDSL
             try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 1))
         }
         #expect(error?.layer.contains("layer 'ip' (InnerProduct)") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("its parameter blob 0 would be 16777216x1048576") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("GiB, more than this machine's memory") == true, "\(String(describing: error))")
     }
 }
