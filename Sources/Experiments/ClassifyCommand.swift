@@ -57,12 +57,7 @@ struct ClassifyCommand: ParsableCommand {
         let views = oversample ? 10 : 1
 
         let (spec, probabilityBlob) = try Self.deployNet(net, data: dataIndex, shape: [views, channels, outH, outW])
-        let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 1), options: try compileOptions())
-        let report = try Weights.load(try WeightsLocation.resolve(weights), into: graph)
-        graph.parametersFixed = true
-        if !report.initialised.isEmpty {
-            throw CLIError("\(weights) has no weights for \(report.initialised.joined(separator: ", ")) of \(name)")
-        }
+        let graph = try WeightsLocation.inferenceGraph(spec, weights: try WeightsLocation.resolve(weights), recipe: name)
         guard let input = graph.input, let prob = graph.blobs[probabilityBlob] else {
             throw CLIError("internal: the classification net lost its input or output")
         }

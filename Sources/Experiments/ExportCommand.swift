@@ -70,11 +70,7 @@ struct ExportCommand: ParsableCommand {
         // The net is compiled, with the snapshot's weights, before any file is written: a
         // recipe.json edited by hand into a net that cannot work (a negative size, a kernel
         // larger than its input) stops here, naming the layer, as does a net ONNX cannot express.
-        let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 1), options: try compileOptions())
-        let report = try Weights.load(snapshot, into: graph)
-        if !report.initialised.isEmpty {
-            throw CLIError("\(snapshot.path) has no weights for \(report.initialised.joined(separator: ", "))")
-        }
+        let graph = try WeightsLocation.inferenceGraph(spec, weights: snapshot, recipe: record.recipe, runs: false)
         let onnxModel = try onnx.map { _ in try onnxBytes(graph, spec: spec, snapshot: snapshot, note: note) }
         var written: [URL] = []
         if let deploy { written += try writeDeploy(spec, snapshot: snapshot, to: URL(fileURLWithPath: deploy), note: note) }

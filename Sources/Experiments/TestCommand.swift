@@ -32,12 +32,7 @@ struct TestCommand: ParsableCommand {
         try DataPreparation.prepareMissing(for: net) { log($0, "prepare.swift:1") }
         let count = batches ?? plan.testIterations
         guard count > 0 else { throw CLIError("nothing to test: --batches (or solver.test_iter) must be at least 1") }
-        let graph = try Compiler.compile(net, for: .test, store: ParameterStore(seed: 1), options: try compileOptions())
-        let report = try Weights.load(try WeightsLocation.resolve(weights), into: graph)
-        graph.parametersFixed = true
-        if !report.initialised.isEmpty {
-            throw CLIError("\(weights) has no weights for \(report.initialised.joined(separator: ", ")) of \(name); is it a snapshot of another recipe?")
-        }
+        let graph = try WeightsLocation.inferenceGraph(net, weights: try WeightsLocation.resolve(weights), recipe: name)
         log("Running for \(count) iterations.", "caffe.cpp:281")
         var sums = graph.outputs.map { [Double](repeating: 0, count: $0.tensor.count) }
         var totalLoss: Double = 0

@@ -1,4 +1,6 @@
 import Foundation
+import NetDSL
+import Runtime
 
 /// What `--weights` (and `export`) may point at: a `.caffemodel`, a run folder or its
 /// `snapshots/` folder, the last two meaning the newest snapshot in it.
@@ -37,5 +39,18 @@ enum WeightsLocation {
             return ((attributes?[.modificationDate] as? Date) ?? .distantPast, name)
         }
         return dated.max { $0.0 < $1.0 }.map { folder.appendingPathComponent($0.1) }
+    }
+
+    /// `spec`'s TEST graph with every learnable layer's weights from `file` (test, classify,
+    /// export), its parameters fixed when it is to run; weights missing for any layer are an
+    /// error that names them, `recipe` and `file`.
+    static func inferenceGraph(_ spec: NetSpec, weights file: URL, recipe: String, runs: Bool = true) throws -> Graph {
+        let graph = try Compiler.compile(spec, for: .test, store: ParameterStore(seed: 1), options: try compileOptions())
+        let report = try Weights.load(file, into: graph)
+        if !report.initialised.isEmpty {
+            throw CLIError("\(file.path) has no weights for \(report.initialised.joined(separator: ", ")) of \(recipe); is it a snapshot of another recipe?")
+        }
+        graph.parametersFixed = runs
+        return graph
     }
 }
