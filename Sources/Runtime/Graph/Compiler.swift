@@ -22,12 +22,7 @@ public enum Compiler {
         var current: [String: Tensor] = [:]
 
         for spec in specs {
-            let layer: Layer
-            do {
-                layer = try LayerFactory.make(spec, phase: phase, options: options, random: &random)
-            } catch let error as DataError {
-                throw LayerError(spec, error.description, underlying: error)
-            }
+            let layer = try atLayer(spec) { try LayerFactory.make(spec, phase: phase, options: options, random: &random) }
             let ins = try spec.bottoms.map { name in
                 guard let t = current[name] else { throw LayerError(spec, "reads blob '\(name)', which no earlier layer produces") }
                 return t
@@ -42,12 +37,9 @@ public enum Compiler {
                     current[top] = t
                 }
             }
-            do {
+            try atLayer(spec) {
                 try layer.setUp(bottoms: ins, tops: outs, store: store)
                 try layer.reshape(bottoms: ins, tops: outs)
-            } catch let error as DataError {
-                // The database or file is the data's fault, but the layer says where it was named.
-                throw LayerError(spec, error.description, underlying: error)
             }
             try checkShapes(of: layer, tops: outs)
             layers.append(layer)
@@ -97,6 +89,16 @@ public enum Compiler {
         return Graph(name: resolved.name, phase: phase, layers: layers, bottoms: bottoms, tops: tops,
                      propagateDown: propagateDown, runsBackward: runsBackward, blobs: current,
                      outputs: outputs, store: store, options: options)
+    }
+
+    /// Runs one of a layer's set-up steps. A data error (a missing database, a bad mean file) is
+    /// the data's fault, but the layer says where it was named, so it is reported under the layer.
+    private static func atLayer<T>(_ spec: LayerSpec, _ step: () throws -> T) throws -> T {
+        do {
+            return try step()
+        } catch let error as DataError {
+            throw LayerError(spec, error.description, underlying: error)
+        }
     }
 
     /// Every output and parameter of `layer` fits in memory; one that does not is named with
