@@ -23,8 +23,8 @@ struct CompareReport {
         let differing = differingSettings.filter { $0.key != "overrides" }
         let chosen = Set(runs.flatMap { $0.overrides.compactMap { $0.split(separator: "=").first.map(String.init) } })
         let picked = differing.filter { chosen.contains($0.key) }
-        let rows = !picked.isEmpty ? picked : differing.filter { $0.key != "solver.random_seed" }.isEmpty ? differing
-                                             : differing.filter { $0.key != "solver.random_seed" }
+        let unseeded = differing.filter { $0.key != "solver.random_seed" }
+        let rows = !picked.isEmpty ? picked : !unseeded.isEmpty ? unseeded : differing
         return runs.indices.map { i in
             guard !rows.isEmpty else { return runs[i].name }
             return rows.map { row in

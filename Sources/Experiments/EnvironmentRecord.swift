@@ -41,40 +41,14 @@ struct EnvironmentRecord: Codable {
         return EnvironmentRecord(
             seed: seed, started: timestamp(Date()), cpu: model,
             gitCommit: gitCommit(),
-            swiftVersion: compilerVersion,
+            swiftVersion: compilerVersion, swiftToolchain: toolchainVersion(),
             blasConfiguration: BLAS.configuration, blasCore: BLAS.coreName, blasThreads: BLAS.threads,
             threads: Parallel.threads, cores: info.activeProcessorCount, memoryBytes: info.physicalMemory,
             host: info.hostName, os: info.operatingSystemVersionString,
             openblasCoretype: BLAS.chosenCoreType ?? info.environment["OPENBLAS_CORETYPE"],
             coretypeChosenByCrema: BLAS.chosenCoreType != nil,
             convolutionEngine: ConvolutionEngine.summary(compile), blasLibrary: BLAS.libraryPath,
-            threadPool: Parallel.poolDescription, toolchain: toolchainVersion())
-    }
-
-    init(seed: Int64?, started: String?, cpu: String?, gitCommit: String?, swiftVersion: String?,
-         blasConfiguration: String, blasCore: String, blasThreads: Int, threads: Int, cores: Int,
-         memoryBytes: UInt64, host: String, os: String, openblasCoretype: String?,
-         coretypeChosenByCrema: Bool, convolutionEngine: String?, blasLibrary: String?,
-         threadPool: String?, toolchain: String?) {
-        self.seed = seed
-        self.started = started
-        self.cpu = cpu
-        self.gitCommit = gitCommit
-        self.swiftVersion = swiftVersion
-        self.swiftToolchain = toolchain
-        self.blasConfiguration = blasConfiguration
-        self.blasCore = blasCore
-        self.blasThreads = blasThreads
-        self.threads = threads
-        self.cores = cores
-        self.memoryBytes = memoryBytes
-        self.host = host
-        self.os = os
-        self.openblasCoretype = openblasCoretype
-        self.coretypeChosenByCrema = coretypeChosenByCrema
-        self.convolutionEngine = convolutionEngine
-        self.blasLibrary = blasLibrary
-        self.threadPool = threadPool
+            threadPool: Parallel.poolDescription)
     }
 
     /// Records the end of the run.

@@ -9,7 +9,7 @@ enum UserMessage {
         case let e as CocoaError:
             return cocoa(e)
         case let e as POSIXError:
-            return String(cString: strerror(e.code.rawValue))
+            return posix(e.code.rawValue)
         case let e as DecodingError:
             return decoding(e)
         case let e as EncodingError:
@@ -19,19 +19,22 @@ enum UserMessage {
             break
         }
         let ns = error as NSError
-        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(truncatingIfNeeded: ns.code))) }
+        if ns.domain == NSPOSIXErrorDomain { return posix(Int32(truncatingIfNeeded: ns.code)) }
         if let described = (error as? LocalizedError)?.errorDescription { return described }
         return "\(error)"
     }
+
+    /// The C library's words for an errno value.
+    private static func posix(_ code: Int32) -> String { String(cString: strerror(code)) }
 
     private static func cocoa(_ e: CocoaError) -> String {
         let file = e.filePath ?? e.url?.path
         let reason: String
         if let posix = e.underlying as? POSIXError {
-            reason = String(cString: strerror(posix.code.rawValue))
+            reason = Self.posix(posix.code.rawValue)
         } else if let underlying = e.underlying {
             let ns = underlying as NSError
-            reason = ns.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(truncatingIfNeeded: ns.code))) : ns.localizedDescription
+            reason = ns.domain == NSPOSIXErrorDomain ? posix(Int32(truncatingIfNeeded: ns.code)) : ns.localizedDescription
         } else {
             switch e.code {
             case .fileNoSuchFile, .fileReadNoSuchFile: reason = "no such file"
