@@ -9,8 +9,9 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Compare runs: the settings that differ, final and best metrics, time and throughput.",
         discussion: """
-            Each RUN is a run folder (results/<recipe>/<run>) or a recipe's name, meaning every run
-            under results/<recipe>/. With --plot OUT.html, a self-contained page with the tables and
+            Each RUN is a run folder (results/<recipe>/<run>), a sweep's folder \
+            (results/<recipe>/sweeps/<id>: its runs, and first its settings ranked, with their mean and \
+            spread over seeds), or a recipe's name, meaning every run under results/<recipe>/. With --plot OUT.html, a self-contained page with the tables and
             loss and accuracy curves; with --plot OUT.svg, the curves alone.
             """)
 
@@ -37,6 +38,9 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let report = try makeReport()
+        for sweep in try sweepReports() {
+            print(sweep.text())
+        }
         print(report.text(), terminator: "")
         if let plot {
             let url = try Self.writePlot(report, to: plot)
@@ -53,6 +57,16 @@ struct CompareCommand: ParsableCommand {
                            + (known.isEmpty ? " These runs recorded no test outputs." : " The test outputs: \(known.joined(separator: ", "))."))
         }
         return report
+    }
+
+    /// The tables of the sweeps among the arguments.
+    func sweepReports() throws -> [SweepReport] {
+        try runs.filter { Self.isSweepFolder(URL(fileURLWithPath: $0)) }
+            .map { try SweepReport.load(URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath(), rankBy: by) }
+    }
+
+    static func isSweepFolder(_ url: URL) -> Bool {
+        FileManager.default.fileExists(atPath: url.appendingPathComponent("sweep.json").path)
     }
 
     enum PlotKind { case html, svg }
@@ -97,6 +111,14 @@ struct CompareCommand: ParsableCommand {
             let exists = fm.fileExists(atPath: url.path, isDirectory: &isDirectory)
             if exists, isDirectory.boolValue, fm.fileExists(atPath: url.appendingPathComponent("recipe.json").path) {
                 add(url)
+                continue
+            }
+            if exists, isDirectory.boolValue, isSweepFolder(url) {
+                let report = try SweepReport.load(url.standardizedFileURL.resolvingSymlinksInPath())
+                guard !report.folders.isEmpty else {
+                    throw CLIError("the sweep in \(url.path) has no runs with a folder yet: run it with `\(report.record.command)`")
+                }
+                report.folders.forEach(add)
                 continue
             }
             let recipeFolder = results.appendingPathComponent(argument)

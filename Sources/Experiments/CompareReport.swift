@@ -87,7 +87,9 @@ struct CompareReport {
         }
         // Overrides every run shares say nothing about the difference.
         let shared = runs.dropFirst().reduce(Set(runs.first?.overrides ?? [])) { $0.intersection($1.overrides) }
-        let own = runs.map { $0.overrides.filter { !shared.contains($0) } }
+        // Nor do those whose setting already has a row.
+        let shown = Set(rows.map(\.key))
+        let own = runs.map { $0.overrides.filter { !shared.contains($0) && !shown.contains(String($0.prefix { $0 != "=" })) } }
         if own.contains(where: { !$0.isEmpty }) {
             rows.append((key: "overrides", values: own.map { $0.isEmpty ? "(none)" : $0.joined(separator: " ") }))
         }

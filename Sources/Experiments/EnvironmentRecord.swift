@@ -31,6 +31,8 @@ struct EnvironmentRecord: Codable {
     var blasLibrary: String? = nil
     /// The threads the kernels run on (libgomp's team shared with oneDNN and OpenBLAS).
     var threadPool: String? = nil
+    /// `<sweep id>/<run number>` for a run that a sweep started.
+    var sweep: String? = nil
 
     static func current(seed: Int64? = nil, compile: CompileOptions) -> EnvironmentRecord {
         let info = ProcessInfo.processInfo

@@ -15,7 +15,7 @@ struct ExperimentsCLI: ParsableCommand {
             its net as they are; `experiments import` writes them as a recipe under Recipes/ (rebuild \
             to use it).
             """,
-        subcommands: [TrainCommand.self, ListCommand.self, PrepareCommand.self, TimeCommand.self, TestCommand.self, ClassifyCommand.self, CompareCommand.self, MeanCommand.self, ExportCommand.self, ImportCommand.self],
+        subcommands: [TrainCommand.self, ListCommand.self, PrepareCommand.self, TimeCommand.self, TestCommand.self, ClassifyCommand.self, CompareCommand.self, ResumeCommand.self, MeanCommand.self, ExportCommand.self, ImportCommand.self],
         defaultSubcommand: TrainCommand.self
     )
 

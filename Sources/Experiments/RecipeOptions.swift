@@ -27,14 +27,17 @@ struct RecipeOptions: ParsableArguments {
 
     /// The recipe's net and plan with every override applied, and the overrides as recorded.
     func resolve() throws -> (name: String, net: NetSpec, plan: SolverPlan, overrides: [String]) {
-        var (name, net, plan) = try load()
-        var overrides: [String] = []
-        if let iterations {
-            guard iterations >= 0 else { throw CLIError("--iterations must be 0 or more") }
-            overrides.append("solver.max_iter=\(iterations)")
-        }
+        let (name, net, plan) = try load()
+        var overrides = try iterationSetting()
         if let seed { overrides.append("solver.random_seed=\(seed)") }
         overrides += settings
+        let (resolvedNet, resolvedPlan) = try Self.apply(overrides, net: net, plan: plan)
+        return (name, resolvedNet, resolvedPlan, overrides)
+    }
+
+    /// `net` and `plan` with `overrides` applied in order.
+    static func apply(_ overrides: [String], net: NetSpec, plan: SolverPlan) throws -> (NetSpec, SolverPlan) {
+        var (net, plan) = (net, plan)
         for assignment in overrides {
             do {
                 try Overrides.apply(assignment, net: &net, solver: &plan)
@@ -42,7 +45,30 @@ struct RecipeOptions: ParsableArguments {
                 throw CLIError(error.message)
             }
         }
-        return (name, net, plan, overrides)
+        return (net, plan)
+    }
+
+    private func iterationSetting() throws -> [String] {
+        guard let iterations else { return [] }
+        guard iterations >= 0 else { throw CLIError("--iterations must be 0 or more") }
+        return ["solver.max_iter=\(iterations)"]
+    }
+
+    /// The sweep the settings describe (`--set key=a,b`, `--seeds`, `--sample`); one that is not
+    /// `isSweep` is an ordinary run.
+    func sweep(seeds: Int?, sample: Int?) throws -> Sweep {
+        do {
+            return try Sweep(settings: try iterationSetting() + settings, seeds: seeds, firstSeed: seed, sample: sample)
+        } catch let error as SweepError {
+            throw CLIError(error.message)
+        }
+    }
+
+    /// The recipe (or solver) before overrides, and the words that name it to `train`.
+    func base() throws -> (name: String, net: NetSpec, plan: SolverPlan, source: [String]) {
+        let (name, net, plan) = try load()
+        let source = solver.map { ["--solver", URL(fileURLWithPath: $0).standardizedFileURL.path] } ?? [name]
+        return (name, net, plan, source)
     }
 
     /// The recipe, or the Caffe solver and its net, before overrides.

@@ -20,6 +20,9 @@ final class RunRecorder: TrainingObserver {
     private var progressStart: Date?
     private var latestTest: (iteration: Int, name: String, value: Double)?
     let echo: Bool
+    /// Where a run that a sweep started sends its progress (see `SweepChildReport`).
+    var sweepReports: ((SweepChildReport) -> Void)?
+    private var lastReport = Date.distantPast
 
     /// `interactive` says whether `terminal` is a terminal, which gets a live progress line and
     /// plain error messages; otherwise it gets the log's lines.
@@ -77,10 +80,15 @@ final class RunRecorder: TrainingObserver {
         try? events?.scalar(tag: "\(phase.rawValue)/\(name)", value: value, step: iteration)
         if phase == .test, latestTest.map({ $0.iteration != iteration || $0.name == name }) ?? true {
             latestTest = (iteration, name, value)
+            sweepReports?(SweepChildReport(iteration: iteration, test: name, value: value))
         }
     }
 
     func progress(iteration: Int, of total: Int, loss: Float, imagesPerSecond: Double) {
+        if let sweepReports, Date().timeIntervalSince(lastReport) > 0.5 || iteration == total {
+            lastReport = Date()
+            sweepReports(SweepChildReport(iteration: iteration, total: total, loss: loss))
+        }
         guard interactive, echo else { return }
         // A resumed run starts part-way; its rate counts only this session's iterations.
         let now = Date()

@@ -31,7 +31,43 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Train from --weights that match none of the net's layers (a warning, not an error).")
     var allowPartial = false
 
+    @Option(help: "Sweeps: run every setting with this many seeds (the first is --seed, default 1).")
+    var seeds: Int?
+
+    @Option(help: ArgumentHelp("Sweeps: draw N settings at random from the --set lists and ranges (key=1..10, key=log:1e-4..1e-1) instead of running every combination; the same command draws the same settings.",
+                               valueName: "N"))
+    var sample: Int?
+
+    @Option(help: ArgumentHelp("Sweeps: runs at a time (default: as many as the cores allow, each with cores/K threads).",
+                               valueName: "K"))
+    var parallel: Int?
+
+    @Flag(help: "Sweeps: run a sweep of more than \(Sweep.runLimit) runs.")
+    var yes = false
+
+    /// Set by a sweep on the runs it starts: `<sweep id>/<run number>`.
+    @Option(help: .hidden)
+    var sweepRun: String?
+
+    /// Set by a sweep: the run folder's label (the settings that tell its runs apart).
+    @Option(help: .hidden)
+    var runLabel: String?
+
     func run() throws {
+        let sweep = try options.sweep(seeds: seeds, sample: sample)
+        if sweep.isSweep {
+            try runSweep(sweep)
+            return
+        }
+        if parallel != nil {
+            throw CLIError("--parallel runs the runs of a sweep side by side, but this is one run: give a setting several values (--set solver.base_lr=0.01,0.001) or --seeds N")
+        }
+        let child = sweepRun != nil
+        if child {
+            // The sweep reads this run's reports from a pipe; if the sweep goes, the run must
+            // still reach its snapshot rather than die writing to it.
+            signal(SIGPIPE, SIG_IGN)
+        }
         let (name, net, resolvedPlan, overrides) = try options.resolve()
         var plan = resolvedPlan
         guard resume == nil || weights == nil else {
@@ -50,8 +86,12 @@ struct TrainCommand: ParsableCommand {
         let compile = try compileOptions()
 
         let folder = try RunFolder(results: URL(fileURLWithPath: results), recipe: name,
-                                   label: RunFolder.label(for: options.settings))
-        let recorder = try RunRecorder(folder: folder.url, echo: !quiet)
+                                   label: runLabel ?? RunFolder.label(for: options.settings))
+        let recorder = try RunRecorder(folder: folder.url, echo: !quiet && !child)
+        if child {
+            recorder.sweepReports = { $0.send() }
+            SweepChildReport(folder: folder.url.path).send()
+        }
         defer { recorder.finish() }
         try folder.writeJSON(RunRecord(recipe: name, net: net, solver: plan, overrides: overrides,
                                        parent: resume.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
@@ -59,6 +99,7 @@ struct TrainCommand: ParsableCommand {
                                        solverFile: options.solver.map { URL(fileURLWithPath: $0).standardizedFileURL.path }),
                              to: "recipe.json")
         var environment = EnvironmentRecord.current(seed: plan.seed, compile: compile)
+        environment.sweep = sweepRun
         try folder.writeJSON(environment, to: "environment.json")
         recorder.log("Run folder: \(folder.url.path)", source: "experiments.swift:1")
 
@@ -108,12 +149,16 @@ struct TrainCommand: ParsableCommand {
             // Only a run that got as far as training becomes `latest`; one that failed to start
             // keeps its folder, with summary.json saying why.
             folder.markLatest()
-            let stop = StopSignal.install()
-            trainer.shouldStop = { stop.requested }
+            // A sweep's run stops when the sweep asks (SIGTERM) or goes; Ctrl-C reaches the
+            // sweep, which asks its runs in turn.
+            let stop = StopSignal.install(child ? [SIGTERM] : [SIGINT, SIGTERM])
+            let sweep = getppid()
+            let stopRequested = { stop.requested || (child && getppid() != sweep) }
+            trainer.shouldStop = stopRequested
             trainer.snapshotRequested = { stop.takeSnapshotRequest() }
             let finished = try trainer.run()
             summary = finished
-            status = stop.requested ? .stopped : .finished
+            status = stopRequested() ? .stopped : .finished
             learning = LearningCheck.verdict(for: finished, classes: LearningCheck.accuracyOutputs(of: net, testGraph: trainer.testGraph),
                                              fromScratch: resume == nil && weights == nil && status == .finished)
         } catch {
@@ -132,6 +177,28 @@ struct TrainCommand: ParsableCommand {
                              source: "experiments.swift:4", level: "W")
             }
         }
+    }
+
+    /// Runs the sweep's runs, each through this executable in its own process.
+    private func runSweep(_ sweep: Sweep) throws {
+        guard resume == nil else {
+            throw CLIError("--resume continues one run; a sweep resumes by running the same command again (or `experiments resume results/<recipe>/sweeps/<id>`)")
+        }
+        guard sweepRun == nil else { throw CLIError("a sweep's run cannot itself be a sweep") }
+        try sweep.checkSize(confirmed: yes)
+        let (name, net, plan, source) = try options.base()
+        let runs = try sweep.runs()
+        // Every run's settings are checked, and its data prepared, before any run starts: the
+        // runs would otherwise each fail alone, or race to convert the same data.
+        for run in runs {
+            let (runNet, _) = try RecipeOptions.apply(run.settings, net: net, plan: plan)
+            try DataPreparation.prepareMissing(for: runNet) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        }
+        var shared: [String] = []
+        if let weights { shared += ["--weights", URL(fileURLWithPath: weights).standardizedFileURL.path] }
+        if allowPartial { shared.append("--allow-partial") }
+        let job = SweepJob(recipe: name, source: source, shared: shared, sweep: sweep)
+        try SweepCommand.run(job, results: URL(fileURLWithPath: results), parallel: parallel, threads: threads, quiet: quiet)
     }
 }
 
@@ -178,9 +245,10 @@ final class StopSignal: @unchecked Sendable {
         }
     }
 
-    static func install() -> StopSignal {
+    static func install(_ stopping: [Int32] = [SIGINT, SIGTERM]) -> StopSignal {
         let signals = StopSignal()
-        for number in [SIGINT, SIGTERM] {
+        if !stopping.contains(SIGINT) { signal(SIGINT, SIG_IGN) }
+        for number in stopping {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {

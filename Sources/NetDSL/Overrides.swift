@@ -11,8 +11,8 @@ public struct OverrideError: Error, CustomStringConvertible {
 public enum Overrides {
     /// Every key `apply` accepts.
     public static var knownKeys: [String] {
-        solverSetters.keys.sorted().map { "solver.\($0)" }
-            + Phase.allCases.flatMap { phase in dataSetters.keys.sorted().map { "data.\(phase.rawValue).\($0)" } }
+        solverSettings.keys.sorted().map { "solver.\($0)" }
+            + Phase.allCases.flatMap { phase in dataSettings.keys.sorted().map { "data.\(phase.rawValue).\($0)" } }
     }
 
     /// Applies `key=value` to the net or the solver plan.
@@ -23,16 +23,16 @@ public enum Overrides {
         let key = String(assignment[..<eq]).trimmingCharacters(in: .whitespaces)
         let value = String(assignment[assignment.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
         let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        if parts.count == 2, parts[0] == "solver", let setter = solverSetters[parts[1]] {
-            try setter(&solver, key, value)
+        if parts.count == 2, parts[0] == "solver", let setting = solverSettings[parts[1]] {
+            try setting.apply(&solver, key, value)
             return
         }
         if parts.count == 3, parts[0] == "data", let phase = Phase(rawValue: parts[1]),
-           let setter = dataSetters[parts[2]] {
+           let setting = dataSettings[parts[2]] {
             guard let index = net.dataLayerIndex(in: phase), case .data(var params) = net.layers[index].kind else {
                 throw OverrideError(message: "--set \(key): the \(phase) net has no Data layer")
             }
-            try setter(&params, key, value)
+            try setting.apply(&params, key, value)
             net.layers[index].kind = .data(params)
             return
         }
@@ -40,46 +40,91 @@ public enum Overrides {
                             + knownKeys.joined(separator: "\n  "))
     }
 
-    typealias Setter<T> = (inout T, String, String) throws -> Void
+    /// What a setting holds, so that a sweep can tell a list of alternatives from one list
+    /// value and draw from a range of the right type.
+    public enum Kind: Equatable, Sendable {
+        case integer, number, flag, text
+        /// One of these words (Caffe's enum names).
+        case choice([String])
+        /// A comma-separated list (`solver.stepvalue=100,200`), also written `[100,200]`.
+        case list
+    }
 
-    static let solverSetters: [String: Setter<SolverPlan>] = [
-        "type": { s, k, v in s.type = try parseEnum(k, v) },
-        "base_lr": { s, k, v in s.baseLR = try parseFloat(k, v) },
-        "lr_policy": { s, k, v in s.lrPolicy = try parseEnum(k, v) },
-        "gamma": { s, k, v in s.gamma = try parseFloat(k, v) },
-        "power": { s, k, v in s.power = try parseFloat(k, v) },
-        "stepsize": { s, k, v in s.stepsize = try parseInt(k, v) },
-        "stepvalue": { s, k, v in s.stepvalue = try parseList(k, v).map { try parseInt(k, $0) } },
-        "momentum": { s, k, v in s.momentum = try parseFloat(k, v) },
-        "momentum2": { s, k, v in s.momentum2 = try parseFloat(k, v) },
-        "delta": { s, k, v in s.delta = try parseFloat(k, v) },
-        "rms_decay": { s, k, v in s.rmsDecay = try parseFloat(k, v) },
-        "weight_decay": { s, k, v in s.weightDecay = try parseFloat(k, v) },
-        "regularization_type": { s, k, v in s.regularization = try parseEnum(k, v) },
-        "max_iter": { s, k, v in s.iterations = try parseInt(k, v) },
-        "iter_size": { s, k, v in s.iterSize = try parseInt(k, v, min: 1) },
-        "clip_gradients": { s, k, v in s.clipGradients = try parseFloat(k, v) },
-        "display": { s, k, v in s.display = try parseInt(k, v) },
-        "average_loss": { s, k, v in s.averageLoss = try parseInt(k, v, min: 1) },
-        "test_interval": { s, k, v in s.testEvery = try parseInt(k, v) },
-        "test_iter": { s, k, v in s.testIterations = try parseInt(k, v) },
-        "test_initialization": { s, k, v in s.testAtStart = try parseBool(k, v) },
-        "snapshot": { s, k, v in s.snapshotEvery = try parseInt(k, v) },
-        "snapshot_prefix": { s, _, v in s.snapshotPrefix = v },
-        "random_seed": { s, k, v in
-            guard let n = Int64(v) else { throw OverrideError(message: "--set \(k)=\(v): expected an integer") }
+    /// The kind of value `key` holds, or nil when no such setting exists.
+    public static func kind(of key: String) -> Kind? {
+        let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 2, parts[0] == "solver" { return solverSettings[parts[1]]?.kind }
+        if parts.count == 3, parts[0] == "data", Phase(rawValue: parts[1]) != nil { return dataSettings[parts[2]]?.kind }
+        return nil
+    }
+
+    /// One settable field: its kind, declared beside how a value is parsed and applied.
+    struct Setting<T> {
+        let kind: Kind
+        let apply: (inout T, String, String) throws -> Void
+
+        static func integer(min: Int = 0, _ set: @escaping (inout T, Int) -> Void) -> Setting {
+            Setting(kind: .integer) { t, k, v in set(&t, try parseInt(k, v, min: min)) }
+        }
+        static func number(_ set: @escaping (inout T, Float) -> Void) -> Setting {
+            Setting(kind: .number) { t, k, v in set(&t, try parseFloat(k, v)) }
+        }
+        static func flag(_ set: @escaping (inout T, Bool) -> Void) -> Setting {
+            Setting(kind: .flag) { t, k, v in set(&t, try parseBool(k, v)) }
+        }
+        static func text(_ set: @escaping (inout T, String) -> Void) -> Setting {
+            Setting(kind: .text) { t, _, v in set(&t, v) }
+        }
+        static func choice<E: RawRepresentable & CaseIterable>(_ set: @escaping (inout T, E) -> Void) -> Setting
+        where E.RawValue == String {
+            Setting(kind: .choice(E.allCases.map(\.rawValue))) { t, k, v in set(&t, try parseEnum(k, v)) }
+        }
+        static func list<V>(_ element: @escaping (String, String) throws -> V, _ set: @escaping (inout T, [V]) -> Void) -> Setting {
+            Setting(kind: .list) { t, k, v in set(&t, try parseList(k, v).map { try element(k, $0) }) }
+        }
+    }
+
+    static let solverSettings: [String: Setting<SolverPlan>] = [
+        "type": .choice { $0.type = $1 },
+        "base_lr": .number { $0.baseLR = $1 },
+        "lr_policy": .choice { $0.lrPolicy = $1 },
+        "gamma": .number { $0.gamma = $1 },
+        "power": .number { $0.power = $1 },
+        "stepsize": .integer { $0.stepsize = $1 },
+        "stepvalue": .list({ try parseInt($0, $1) }) { $0.stepvalue = $1 },
+        "momentum": .number { $0.momentum = $1 },
+        "momentum2": .number { $0.momentum2 = $1 },
+        "delta": .number { $0.delta = $1 },
+        "rms_decay": .number { $0.rmsDecay = $1 },
+        "weight_decay": .number { $0.weightDecay = $1 },
+        "regularization_type": .choice { $0.regularization = $1 },
+        "max_iter": .integer { $0.iterations = $1 },
+        "iter_size": .integer(min: 1) { $0.iterSize = $1 },
+        "clip_gradients": .number { $0.clipGradients = $1 },
+        "display": .integer { $0.display = $1 },
+        "average_loss": .integer(min: 1) { $0.averageLoss = $1 },
+        "test_interval": .integer { $0.testEvery = $1 },
+        "test_iter": .integer { $0.testIterations = $1 },
+        "test_initialization": .flag { $0.testAtStart = $1 },
+        "snapshot": .integer { $0.snapshotEvery = $1 },
+        "snapshot_prefix": .text { $0.snapshotPrefix = $1 },
+        // -1 (Caffe's default) draws a seed at the start of the run.
+        "random_seed": Setting(kind: .integer) { s, k, v in
+            guard let n = Int64(v.replacingOccurrences(of: "_", with: "")) else {
+                throw OverrideError(message: "--set \(k)=\(v): expected an integer")
+            }
             s.seed = n
         },
     ]
 
-    static let dataSetters: [String: Setter<DataParams>] = [
-        "source": { d, _, v in d.source = v },
-        "batch_size": { d, k, v in d.batchSize = try parseInt(k, v, min: 1) },
-        "crop_size": { d, k, v in d.transform.cropSize = try parseInt(k, v) },
-        "mirror": { d, k, v in d.transform.mirror = try parseBool(k, v) },
-        "mean_file": { d, _, v in d.transform.meanFile = v.isEmpty ? nil : v },
-        "mean_value": { d, k, v in d.transform.meanValue = try parseList(k, v).map { try parseFloat(k, $0) } },
-        "scale": { d, k, v in d.transform.scale = try parseFloat(k, v) },
+    static let dataSettings: [String: Setting<DataParams>] = [
+        "source": .text { $0.source = $1 },
+        "batch_size": .integer(min: 1) { $0.batchSize = $1 },
+        "crop_size": .integer { $0.transform.cropSize = $1 },
+        "mirror": .flag { $0.transform.mirror = $1 },
+        "mean_file": .text { $0.transform.meanFile = $1.isEmpty ? nil : $1 },
+        "mean_value": .list({ try parseFloat($0, $1) }) { $0.transform.meanValue = $1 },
+        "scale": .number { $0.transform.scale = $1 },
     ]
 
     static func parseInt(_ key: String, _ value: String, min: Int = 0) throws -> Int {
@@ -106,7 +151,9 @@ public enum Overrides {
     }
 
     static func parseList(_ key: String, _ value: String) throws -> [String] {
-        value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        var inner = Substring(value.trimmingCharacters(in: .whitespaces))
+        if inner.hasPrefix("["), inner.hasSuffix("]") { inner = inner.dropFirst().dropLast() }
+        return inner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     static func parseEnum<E: RawRepresentable & CaseIterable>(_ key: String, _ value: String) throws -> E

@@ -1,0 +1,357 @@
+import Foundation
+import NetDSL
+import Runtime
+
+/// Runs a sweep: each run in its own `experiments train` process (so each has its own thread
+/// team and a crash ends only that run), `parallel` at a time with `threads` threads each,
+/// recording every change in sweep.json so that the same command finishes an interrupted sweep.
+final class SweepRunner {
+    let job: SweepJob
+    let results: URL
+    let executable: URL
+    let parallel: Int
+    let threads: Int
+    let interactive: Bool
+    let terminal: (String) -> Void
+    /// Asked between steps; true stops launching runs and asks the running ones to stop with a snapshot.
+    var shouldStop: () -> Bool = { false }
+
+    var folder: URL { results.appendingPathComponent(job.recipe).appendingPathComponent("sweeps").appendingPathComponent(job.id) }
+    private var recipeFolder: URL { results.appendingPathComponent(job.recipe) }
+
+    init(job: SweepJob, results: URL, executable: URL, parallel: Int, threads: Int,
+         interactive: Bool = isatty(STDERR_FILENO) != 0,
+         terminal: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+        self.job = job
+        self.results = results
+        self.executable = executable
+        self.parallel = max(1, parallel)
+        self.threads = max(1, threads)
+        self.interactive = interactive
+        self.terminal = terminal
+    }
+
+    /// Runs a sweep of `runs` runs on this machine's cores: `parallel` runs (default: one per
+    /// core, or as many as `threads` per run allow) of cores/parallel threads each.
+    static func shares(runs: Int, parallel: Int?, threads: Int?, cores: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> (parallel: Int, threads: Int) {
+        if let parallel, parallel < 1 { throw CLIError("--parallel \(parallel): give 1 or more runs at a time") }
+        if let threads, threads < 1 { throw CLIError("--threads \(threads): give 1 or more") }
+        let k = parallel ?? max(1, min(runs, cores / (threads ?? 1)))
+        return (k, threads ?? max(1, cores / k))
+    }
+
+    /// Runs what is not finished; returns the record as it ends.
+    @discardableResult
+    func run() throws -> SweepRecord {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(at: folder.appendingPathComponent("logs"), withIntermediateDirectories: true)
+            try fm.createDirectory(at: folder.appendingPathComponent("runs"), withIntermediateDirectories: true)
+        } catch {
+            throw CLIError("cannot create the sweep folder \(folder.path): \(UserMessage.describe(error)); choose another with --results DIR")
+        }
+        let lock = try SweepLock(folder)
+        defer { lock.release() }
+
+        var record: SweepRecord
+        if fm.fileExists(atPath: folder.appendingPathComponent("sweep.json").path) {
+            record = try SweepRecord.read(folder)
+            guard record.job == job else {
+                throw CLIError("\(folder.path) holds another sweep (\(record.command)); move it aside or use another --results folder")
+            }
+            let counts = Dictionary(grouping: record.runs, by: \.status).mapValues(\.count)
+            let resumable = record.runs.filter { $0.status != .finished && snapshot(of: $0) != nil }.count
+            say("Resuming sweep \(record.id) (\(record.runs.count) runs): \(counts[.finished] ?? 0) finished, \(resumable) resume from their snapshots, \(record.runs.count - (counts[.finished] ?? 0) - resumable) start")
+        } else {
+            record = SweepRecord(job: job, runs: try job.sweep.runs())
+            try record.write(to: folder)
+            say("Sweep \(record.id): \(record.runs.count) runs of \(job.recipe), \(parallel) at a time with \(threads) thread\(threads == 1 ? "" : "s") each; folder \(folder.path)")
+        }
+        markLatest()
+
+        var waiting = record.runs.indices.filter { record.runs[$0].status != .finished }
+        var active: [ActiveRun] = []
+        let started = Date()
+        var finishedHere = 0
+        var stopping = false
+        var lastLine = Date()
+        var changed = false
+        while !waiting.isEmpty || !active.isEmpty {
+            if !stopping, shouldStop() {
+                stopping = true
+                say("Stopping the sweep: the running runs stop with a snapshot; the same command finishes it")
+                for run in active { run.process.terminate() }
+            }
+            while !stopping, active.count < parallel, let next = waiting.first {
+                waiting.removeFirst()
+                active.append(try launch(&record, next))
+                changed = true
+            }
+            for run in active where run.done {
+                finish(run, in: &record)
+                changed = true
+                finishedHere += 1
+                let entry = record.runs[run.index]
+                let result = entry.finalTest.map { $0.sorted { $0.key < $1.key }.map { "\($0.key) \(CompareReport.number($0.value))" }.joined(separator: ", ") }
+                say("run \(entry.number)/\(record.runs.count) \(entry.status.rawValue)"
+                    + (entry.seconds.map { " in " + RunRecorder.duration($0) } ?? "")
+                    + (result.map { ": " + $0 } ?? "")
+                    + (entry.error.map { ": " + $0 } ?? "")
+                    + " (\(progress(record, active: active.filter { !$0.done }, waiting: waiting.count, started: started, finishedHere: finishedHere)))")
+            }
+            active.removeAll { $0.done }
+            // A run's folder is recorded as soon as it exists, so that a sweep killed now
+            // resumes the run from the snapshots it writes there.
+            for run in active {
+                if let path = run.reportedFolder, adopt(path, into: &record.runs[run.index]) { changed = true }
+            }
+            if changed {
+                try record.write(to: folder)
+                changed = false
+            }
+            if interactive {
+                line(progress(record, active: active, waiting: waiting.count, started: started, finishedHere: finishedHere, detail: true))
+            } else if Date().timeIntervalSince(lastLine) > 60, !active.isEmpty {
+                lastLine = Date()
+                say(progress(record, active: active, waiting: waiting.count, started: started, finishedHere: finishedHere, detail: true))
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        record.updated = EnvironmentRecord.timestamp(Date())
+        try record.write(to: folder)
+        clearLine()
+        return record
+    }
+
+    /// The newest `.solverstate` of the run's latest attempt.
+    func snapshot(of run: SweepRecord.Run) -> URL? {
+        guard let name = run.folder else { return nil }
+        let snapshots = recipeFolder.appendingPathComponent(name).appendingPathComponent("snapshots")
+        guard let model = WeightsLocation.newestSnapshot(in: snapshots) else { return nil }
+        let state = model.deletingPathExtension().appendingPathExtension("solverstate")
+        return FileManager.default.fileExists(atPath: state.path) ? state : nil
+    }
+
+    private func launch(_ record: inout SweepRecord, _ index: Int) throws -> ActiveRun {
+        var entry = record.runs[index]
+        let resume = snapshot(of: entry)
+        let label = RunFolder.label(for: record.varying(entry) + (entry.seed.map { ["seed=\($0)"] } ?? []))
+        var arguments = ["train"] + job.source + job.shared
+            + ["--results", results.path, "--threads", String(threads), "--sweep-run", "\(record.id)/\(entry.number)", "--run-label", label]
+        arguments += entry.settings.flatMap { ["--set", $0] }
+        if let seed = entry.seed { arguments += ["--seed", String(seed)] }
+        if let resume { arguments += ["--resume", resume.path] }
+        let logURL = folder.appendingPathComponent("logs").appendingPathComponent(String(format: "run-%03d.txt", entry.number))
+        guard FileManager.default.createFile(atPath: logURL.path, contents: nil), let log = try? FileHandle(forWritingTo: logURL) else {
+            throw CLIError("cannot write \(logURL.path); check that the results folder is writable")
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        let active = ActiveRun(index: index, process: process, log: logURL, resumedFrom: resume)
+        process.terminationHandler = { _ in active.exited() }
+        do {
+            try process.run()
+        } catch {
+            throw CLIError("cannot start \(executable.path) for run \(entry.number) of the sweep: \(UserMessage.describe(error))")
+        }
+        try? log.close()
+        active.read(pipe.fileHandleForReading)
+        entry.status = .running
+        entry.error = nil
+        record.runs[index] = entry
+        say("run \(entry.number)/\(record.runs.count) " + (resume.map { "resumes from \($0.lastPathComponent)" } ?? "starts")
+            + ": " + (record.varying(entry).isEmpty ? "the recipe's settings" : record.varying(entry).map(SweepRecord.short).joined(separator: " "))
+            + (entry.seed.map { " seed \($0)" } ?? ""))
+        return active
+    }
+
+    /// Reads how the run ended from its folder's summary.json (or, when it never got a folder,
+    /// from what it printed).
+    private func finish(_ run: ActiveRun, in record: inout SweepRecord) {
+        var entry = record.runs[run.index]
+        // Only asked once the process has exited (Foundation traps otherwise).
+        let status = run.process.terminationStatus
+        if let path = run.reportedFolder { adopt(path, into: &entry) }
+        let summaryURL = entry.folder.map { recipeFolder.appendingPathComponent($0).appendingPathComponent("summary.json") }
+        if let summaryURL, let data = try? Data(contentsOf: summaryURL),
+           let summary = try? SpecJSONDecoding.decoder().decode(RecordedRun.SummaryFile.self, from: data) {
+            entry.status = SweepRunStatus(rawValue: summary.status ?? "") ?? .failed
+            entry.error = summary.error
+            entry.finalTest = summary.summary?.finalTest
+            entry.seconds = summary.summary?.seconds
+        } else {
+            entry.status = .failed
+            let printed = ((try? String(contentsOf: run.log, encoding: .utf8)) ?? "")
+                .split(separator: "\n").suffix(3).joined(separator: " ")
+            entry.error = printed.isEmpty ? "the run exited with status \(status) before writing its summary" : printed
+        }
+        record.runs[run.index] = entry
+        if let name = entry.folder {
+            let link = folder.appendingPathComponent("runs").appendingPathComponent(String(format: "%03d", entry.number))
+            try? FileManager.default.removeItem(at: link)
+            _ = symlink("../../../" + name, link.path)
+        }
+    }
+
+    /// Makes `path` the run's folder, keeping the one before among its earlier attempts; true
+    /// when that changed the record.
+    @discardableResult
+    private func adopt(_ path: String, into entry: inout SweepRecord.Run) -> Bool {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        guard entry.folder != name else { return false }
+        if let old = entry.folder { entry.earlier = (entry.earlier ?? []) + [old] }
+        entry.folder = name
+        return true
+    }
+
+    private func progress(_ record: SweepRecord, active: [ActiveRun], waiting: Int, started: Date,
+                          finishedHere: Int, detail: Bool = false) -> String {
+        let done = record.runs.filter { [.finished, .failed].contains($0.status) }.count
+        var parts = ["\(done)/\(record.runs.count) done"]
+        if !active.isEmpty {
+            let running = active.map { run -> String in
+                let state = run.state()
+                let number = record.runs[run.index].number
+                guard detail, let iteration = state.iteration else { return "#\(number)" }
+                return "#\(number) it \(iteration)" + (state.total.map { "/\($0)" } ?? "") + (state.loss.map { String(format: " loss %.4f", $0) } ?? "")
+            }
+            parts.append("\(active.count) running" + (detail ? " (" + running.joined(separator: ", ") + ")" : ""))
+        }
+        if waiting > 0 { parts.append("\(waiting) waiting") }
+        // Runs' worth of work done this session, counting the running ones' fractions.
+        let elapsed = Date().timeIntervalSince(started)
+        let fractions = active.map { $0.state().fraction }
+        let worked = Double(finishedHere) + fractions.reduce(0, +)
+        let remaining = Double(waiting) + fractions.map { 1 - $0 }.reduce(0, +)
+        if worked > 0.02, elapsed > 1, remaining > 0 {
+            parts.append("ETA " + RunRecorder.duration(remaining / (worked / elapsed)))
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    private func markLatest() {
+        let sweeps = folder.deletingLastPathComponent()
+        let link = sweeps.appendingPathComponent("latest")
+        let temporary = sweeps.appendingPathComponent(".latest-\(ProcessInfo.processInfo.processIdentifier)")
+        try? FileManager.default.removeItem(at: temporary)
+        guard symlink(job.id, temporary.path) == 0 else { return }
+        if rename(temporary.path, link.path) != 0 { unlink(temporary.path) }
+    }
+
+    private var lineShown = false
+
+    private func say(_ message: String) {
+        clearLine()
+        terminal(interactive ? message + "\n" : GlogFormat.lines(message, source: "sweep.swift:1", level: "I"))
+    }
+
+    private func line(_ text: String) {
+        terminal("\r\u{1B}[K" + String(("sweep " + text).prefix(160)))
+        lineShown = true
+    }
+
+    private func clearLine() {
+        guard lineShown else { return }
+        terminal("\r\u{1B}[K")
+        lineShown = false
+    }
+}
+
+/// One run's process, and what it has reported.
+final class ActiveRun: @unchecked Sendable {
+    let index: Int
+    let process: Process
+    let log: URL
+    let resumedFrom: URL?
+    private let lock = NSLock()
+    private var folder: String?
+    private var iteration: Int?
+    private var firstIteration: Int?
+    private var total: Int?
+    private var loss: Float?
+    private var hasExited = false
+    private var readAll = false
+
+    init(index: Int, process: Process, log: URL, resumedFrom: URL?) {
+        self.index = index
+        self.process = process
+        self.log = log
+        self.resumedFrom = resumedFrom
+    }
+
+    /// Exited, and everything it wrote has been read.
+    var done: Bool { lock.withLock { hasExited && readAll } }
+
+    func exited() { lock.withLock { hasExited = true } }
+
+    /// Reads the run's reports on a thread of their own until the pipe closes.
+    func read(_ handle: FileHandle) {
+        let thread = Thread { [self] in
+            var buffer = Data()
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                buffer.append(data)
+                for report in SweepChildReport.take(from: &buffer) { take(report) }
+            }
+            lock.withLock { readAll = true }
+        }
+        thread.start()
+    }
+
+    private func take(_ report: SweepChildReport) {
+        lock.withLock {
+            if let f = report.folder { folder = f }
+            if let i = report.iteration, report.test == nil {
+                iteration = i
+                if firstIteration == nil { firstIteration = i - 1 }
+            }
+            if let t = report.total { total = t }
+            if let l = report.loss { loss = l }
+        }
+    }
+
+    func state() -> (iteration: Int?, total: Int?, loss: Float?, fraction: Double) {
+        lock.withLock {
+            let fraction: Double
+            if let iteration, let total, total > 0 {
+                // This session's share of the run: a resumed run started part-way.
+                let first = firstIteration ?? 0
+                fraction = Double(iteration - first) / Double(max(1, total - first))
+            } else {
+                fraction = 0
+            }
+            return (iteration, total, loss, min(1, max(0, fraction)))
+        }
+    }
+
+    /// The run folder the run reported, once it has.
+    var reportedFolder: String? { lock.withLock { folder } }
+}
+
+/// An exclusive lock on a sweep folder, so that two processes never run the same sweep.
+struct SweepLock {
+    private let descriptor: Int32
+
+    init(_ folder: URL) throws {
+        let path = folder.appendingPathComponent(".lock").path
+        descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CLIError("cannot open \(path): \(String(cString: strerror(errno))); check that the results folder is writable")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw CLIError("the sweep in \(folder.path) is being run by another process; wait for it, or stop it (Ctrl-C) and run this again")
+        }
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}
