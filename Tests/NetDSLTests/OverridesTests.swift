@@ -51,3 +51,28 @@ import Testing
         #expect(plan == LeNet().solver)
     }
 }
+
+@Suite struct OverrideKindTests {
+    @Test func everyKeyHasAKind() {
+        for key in Overrides.knownKeys { #expect(Overrides.kind(of: key) != nil, "\(key)") }
+        #expect(Overrides.kind(of: "solver.base_lr") == .number)
+        #expect(Overrides.kind(of: "solver.max_iter") == .integer)
+        #expect(Overrides.kind(of: "solver.stepvalue") == .list)
+        #expect(Overrides.kind(of: "data.test.mirror") == .flag)
+        #expect(Overrides.kind(of: "data.train.source") == .text)
+        #expect(Overrides.kind(of: "solver.nothing") == nil)
+        #expect(Overrides.kind(of: "data.validation.source") == nil)
+        guard case .choice(let words) = Overrides.kind(of: "solver.type") else {
+            Issue.record("solver.type is not a choice")
+            return
+        }
+        #expect(words.contains("SGD") || words.contains("sgd"))
+    }
+
+    @Test func aListMayBeBracketed() throws {
+        var net = CaffeNet().net.spec
+        var plan = CaffeNet().solver
+        try Overrides.apply("solver.stepvalue=[100, 200]", net: &net, solver: &plan)
+        #expect(plan.stepvalue == [100, 200])
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import Experiments
+import NetDSL
+
+extension ExperimentsSuite {
+    /// Sweeps through the real executable: each run is a process of its own.
+    @Suite(.serialized, .enabled(if: TestData.available, "needs Debian's dataset-fashion-mnist (sh Scripts/bootstrap.sh installs it)"))
+    struct SweepRunTests {
+        static func arguments(_ results: URL) -> [String] {
+            ["lenet", "--results", results.path, "--iterations", "300", "--parallel", "2",
+             "--set", "solver.base_lr=0.02,0.0005", "--set", "solver.momentum=0.9,0.5",
+             "--set", "solver.test_interval=150", "--set", "solver.test_iter=20", "--set", "solver.snapshot=0"]
+        }
+
+        @Test func aKilledSweepIsFinishedByTheSameCommandWithFinishedRunsUntouched() throws {
+            try TestData.ensureFashionMNIST()
+            let binary = try #require(TestData.executable, "the experiments executable is not beside the tests")
+            let results = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: results) }
+            let sweeps = results.appendingPathComponent("lenet/sweeps")
+
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = Self.arguments(results)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+            // Killed once a run has finished and the next ones have started and written a folder.
+            var killedAt: SweepRecord?
+            try TestData.waitFor("a finished run and a running one with its folder") {
+                guard let record = try? SweepRecord.read(sweeps.appendingPathComponent("latest")) else { return false }
+                killedAt = record
+                return record.runs.contains { $0.status == .finished }
+                    && record.runs.contains { $0.status == .running && $0.folder != nil }
+            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let record = try #require(killedAt)
+            let folder = sweeps.appendingPathComponent(record.id)
+            // The runs that were going notice and stop with a snapshot (never left running on).
+            let running = record.runs.filter { $0.status == .running && $0.folder != nil }
+            for run in running {
+                let summary = results.appendingPathComponent("lenet").appendingPathComponent(try #require(run.folder)).appendingPathComponent("summary.json")
+                try TestData.waitFor("run \(run.number) to stop after its sweep was killed", timeout: 60) {
+                    ((try? String(contentsOf: summary, encoding: .utf8)) ?? "").contains("\"status\" : \"stopped\"")
+                }
+            }
+            let finished = try SweepRecord.read(folder).runs.filter { $0.status == .finished }
+            let before = try finished.map { run in
+                try Data(contentsOf: results.appendingPathComponent("lenet").appendingPathComponent(try #require(run.folder)).appendingPathComponent("summary.json"))
+            }
+
+            let (status, output) = try TestData.capture(binary, Self.arguments(results))
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("Resuming sweep \(record.id) (4 runs): \(finished.count) finished"), "\(output)")
+            let final = try SweepRecord.read(folder)
+            #expect(final.runs.allSatisfy { $0.status == .finished }, "\(final.runs.map(\.status))")
+            for (run, data) in zip(finished, before) {
+                let now = final.runs[run.number - 1]
+                #expect(now.folder == run.folder, "a finished run is not run again")
+                let url = results.appendingPathComponent("lenet").appendingPathComponent(try #require(run.folder)).appendingPathComponent("summary.json")
+                #expect(try Data(contentsOf: url) == data)
+            }
+            for run in running where run.status == .running {
+                let now = final.runs[run.number - 1]
+                #expect(now.earlier == [try #require(run.folder)], "the stopped attempt is kept as an earlier one")
+                let log = try String(contentsOf: results.appendingPathComponent("lenet").appendingPathComponent(try #require(now.folder)).appendingPathComponent("train.log"), encoding: .utf8)
+                #expect(log.contains("Resuming from "), "run \(run.number) resumes from its snapshot")
+            }
+            // Every run says which sweep it belongs to, and how many threads it had.
+            for run in final.runs {
+                let environment = try String(contentsOf: results.appendingPathComponent("lenet").appendingPathComponent(try #require(run.folder)).appendingPathComponent("environment.json"), encoding: .utf8)
+                #expect(environment.contains("\"sweep\" : \"\(record.id)/\(run.number)\""))
+            }
+            #expect(output.contains("Winner: "), "\(output)")
+            let (compared, table) = try TestData.capture(binary, ["compare", folder.path])
+            #expect(compared == 0)
+            #expect(table.contains("Sweep \(record.id): 4 runs (4 finished), ranked by test accuracy (highest first)"), "\(table)")
+            #expect(table.contains("Winner: "))
+            #expect(table.contains("#4"))
+            // The rerun of a finished sweep runs nothing.
+            let (again, againOutput) = try TestData.capture(binary, Self.arguments(results))
+            #expect(again == 0)
+            #expect(againOutput.contains("4 finished, 0 resume from their snapshots, 0 start"), "\(againOutput)")
+        }
+
+        @Test func aBadSweepIsAnErrorBeforeAnythingRuns() throws {
+            let results = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: results) }
+            for (arguments, message) in [
+                (["--set", "solver.base_lr=0.01,fast"], "--set solver.base_lr=fast: expected a number"),
+                (["--set", "solver.base_lr=log:1e-4..1e-1"], "a range is drawn from with --sample N"),
+                (["--set", "solver.base_lr=\((1...9).map { "0.\($0)" }.joined(separator: ","))",
+                  "--set", "solver.momentum=\((1...9).map { "0.\($0)" }.joined(separator: ","))"], "pass --yes"),
+                (["--parallel", "2"], "--parallel runs the runs of a sweep side by side"),
+                (["--set", "solver.base_lr=0.1,0.2", "--resume", "/tmp/x.solverstate"], "a sweep resumes by running the same command again"),
+            ] {
+                #expect {
+                    try TestData.train(["lenet", "--results", results.path, "--quiet"] + arguments)
+                } throws: { error in
+                    "\(error)".contains(message)
+                }
+            }
+            #expect(!FileManager.default.fileExists(atPath: results.appendingPathComponent("lenet").path), "nothing ran")
+        }
+    }
+}
