@@ -42,6 +42,9 @@ struct TrainCommand: ParsableCommand {
                                valueName: "K"))
     var parallel: Int?
 
+    @Flag(help: "Sweeps: successive halving, stopping the runs whose first test output is not among the best third at each rung (test passes at the first test iteration times 1, 3, 9, ...).")
+    var halving = false
+
     @Flag(help: "Sweeps: run a sweep of more than \(Sweep.runLimit) runs.")
     var yes = false
 
@@ -58,6 +61,9 @@ struct TrainCommand: ParsableCommand {
         if sweep.isSweep {
             try runSweep(sweep)
             return
+        }
+        if halving {
+            throw CLIError("--halving stops the worse runs of a sweep, but this is one run: give a setting several values (--set solver.base_lr=0.01,0.001)")
         }
         if parallel != nil {
             throw CLIError("--parallel runs the runs of a sweep side by side, but this is one run: give a setting several values (--set solver.base_lr=0.01,0.001) or --seeds N")
@@ -88,16 +94,15 @@ struct TrainCommand: ParsableCommand {
         let folder = try RunFolder(results: URL(fileURLWithPath: results), recipe: name,
                                    label: runLabel ?? RunFolder.label(for: options.settings))
         let recorder = try RunRecorder(folder: folder.url, echo: !quiet && !child)
-        if child {
-            recorder.sweepReports = { $0.send() }
-            SweepChildReport(folder: folder.url.path).send()
-        }
+        if child { recorder.sweepReports = { $0.send() } }
         defer { recorder.finish() }
         try folder.writeJSON(RunRecord(recipe: name, net: net, solver: plan, overrides: overrides,
                                        parent: resume.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                        weights: weights,
                                        solverFile: options.solver.map { URL(fileURLWithPath: $0).standardizedFileURL.path }),
                              to: "recipe.json")
+        // Sent once recipe.json is there: the sweep reads the run's test interval from it.
+        if child { SweepChildReport(folder: folder.url.path).send() }
         var environment = EnvironmentRecord.current(seed: plan.seed, compile: compile)
         environment.sweep = sweepRun
         try folder.writeJSON(environment, to: "environment.json")
@@ -197,7 +202,10 @@ struct TrainCommand: ParsableCommand {
         var shared: [String] = []
         if let weights { shared += ["--weights", URL(fileURLWithPath: weights).standardizedFileURL.path] }
         if allowPartial { shared.append("--allow-partial") }
-        let job = SweepJob(recipe: name, source: source, shared: shared, sweep: sweep)
+        if halving, plan.testEvery <= 0 || plan.testIterations <= 0 {
+            throw CLIError("--halving judges runs at their test passes, but \(name) does not test; set solver.test_interval and solver.test_iter")
+        }
+        let job = SweepJob(recipe: name, source: source, shared: shared, sweep: sweep, halving: halving)
         try SweepCommand.run(job, results: URL(fileURLWithPath: results), parallel: parallel, threads: threads, quiet: quiet)
     }
 }

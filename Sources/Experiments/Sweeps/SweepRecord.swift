@@ -12,6 +12,8 @@ struct SweepJob: Codable, Equatable {
     /// Arguments every run gets as they are (`--weights`, `--allow-partial`).
     var shared: [String]
     var sweep: Sweep
+    /// Stop the worse runs at rungs (`--halving`, see `SuccessiveHalving`).
+    var halving = false
 
     /// `<varying keys>-<digest>`: readable, and the same for the same job.
     var id: String {
@@ -43,6 +45,7 @@ struct SweepJob: Codable, Equatable {
         if let seeds = sweep.seeds { words += ["--seeds", String(seeds)] }
         if let seed = sweep.firstSeed { words += ["--seed", String(seed)] }
         if let sample = sweep.sample { words += ["--sample", String(sample)] }
+        if halving { words.append("--halving") }
         return words.joined(separator: " ")
     }
 
@@ -61,6 +64,8 @@ enum SweepRunStatus: String, Codable {
     /// Stopped before its last iteration (Ctrl-C, or the sweep was stopped); resumes from its snapshot.
     case stopped
     case failed
+    /// Stopped for good by successive halving: its scores at a rung were not among the best.
+    case halted
 }
 
 /// sweep.json: the job, and every run with its settings, status and folder.
@@ -86,6 +91,8 @@ struct SweepRecord: Codable {
         var error: String? = nil
         var finalTest: [String: Double]? = nil
         var seconds: Double? = nil
+        /// With halving: the run's score at each rung it reached, by iteration.
+        var rungs: [String: Double]? = nil
     }
 
     /// A new record: every run waiting.
@@ -108,7 +115,7 @@ struct SweepRecord: Codable {
             throw CLIError("cannot read \(file.path): \(UserMessage.describe(error)); is \(folder.path) a sweep folder (results/<recipe>/sweeps/<id>)?")
         }
         do {
-            return try JSONDecoder().decode(SweepRecord.self, from: data)
+            return try SpecJSON.decoder().decode(SweepRecord.self, from: data)
         } catch {
             throw CLIError("\(file.path) is not a sweep record Crema can read: \(UserMessage.describe(error))")
         }

@@ -90,7 +90,7 @@ struct SweepReport {
     func text() -> String {
         let rows = rows
         let counts = Dictionary(grouping: record.runs, by: \.status).mapValues(\.count)
-        let statusWords = [SweepRunStatus.finished, .running, .stopped, .failed, .waiting].compactMap { status in
+        let statusWords = [SweepRunStatus.finished, .halted, .running, .stopped, .failed, .waiting].compactMap { status in
             counts[status].map { "\($0) \(status.rawValue)" }
         }
         var out = "Sweep \(record.id): \(record.runs.count) runs (\(statusWords.joined(separator: ", ")))"

@@ -60,8 +60,11 @@ final class SweepRunner {
                 throw CLIError("\(folder.path) holds another sweep (\(record.command)); move it aside or use another --results folder")
             }
             let counts = Dictionary(grouping: record.runs, by: \.status).mapValues(\.count)
-            let resumable = record.runs.filter { $0.status != .finished && snapshot(of: $0) != nil }.count
-            say("Resuming sweep \(record.id) (\(record.runs.count) runs): \(counts[.finished] ?? 0) finished, \(resumable) resume from their snapshots, \(record.runs.count - (counts[.finished] ?? 0) - resumable) start")
+            let final = (counts[.finished] ?? 0) + (counts[.halted] ?? 0)
+            let resumable = record.runs.filter { ![.finished, .halted].contains($0.status) && snapshot(of: $0) != nil }.count
+            say("Resuming sweep \(record.id) (\(record.runs.count) runs): \(counts[.finished] ?? 0) finished, "
+                + (counts[.halted].map { "\($0) halted, " } ?? "")
+                + "\(resumable) resume from their snapshots, \(record.runs.count - final - resumable) start")
         } else {
             record = SweepRecord(job: job, runs: try job.sweep.runs())
             try record.write(to: folder)
@@ -69,7 +72,7 @@ final class SweepRunner {
         }
         markLatest()
 
-        var waiting = record.runs.indices.filter { record.runs[$0].status != .finished }
+        var waiting = record.runs.indices.filter { ![.finished, .halted].contains(record.runs[$0].status) }
         var active: [ActiveRun] = []
         let started = Date()
         var finishedHere = 0
@@ -100,6 +103,9 @@ final class SweepRunner {
                     + " (\(progress(record, active: active.filter { !$0.done }, waiting: waiting.count, started: started, finishedHere: finishedHere)))")
             }
             active.removeAll { $0.done }
+            if job.halving {
+                for run in active where !run.done && judge(run, in: &record) { changed = true }
+            }
             // A run's folder is recorded as soon as it exists, so that a sweep killed now
             // resumes the run from the snapshots it writes there.
             for run in active {
@@ -181,6 +187,7 @@ final class SweepRunner {
         if let summaryURL, let data = try? Data(contentsOf: summaryURL),
            let summary = try? SpecJSONDecoding.decoder().decode(RecordedRun.SummaryFile.self, from: data) {
             entry.status = SweepRunStatus(rawValue: summary.status ?? "") ?? .failed
+            if run.halted, entry.status == .stopped { entry.status = .halted }
             entry.error = summary.error
             entry.finalTest = summary.summary?.finalTest
             entry.seconds = summary.summary?.seconds
@@ -198,6 +205,35 @@ final class SweepRunner {
         }
     }
 
+    /// Records the run's new rung scores and stops it when one is not among the best; true
+    /// when the record changed.
+    private func judge(_ run: ActiveRun, in record: inout SweepRecord) -> Bool {
+        var changed = false
+        for test in run.takeTests() where !run.halted {
+            let halving = SuccessiveHalving()
+            guard let interval = testInterval(of: run), halving.isRung(test.iteration, first: interval) else { continue }
+            let rung = String(test.iteration)
+            let others = record.runs.indices.filter { $0 != run.index }.compactMap { record.runs[$0].rungs?[rung] }
+            record.runs[run.index].rungs = (record.runs[run.index].rungs ?? [:]).merging([rung: test.value]) { $1 }
+            changed = true
+            if !halving.continues(test.value, others: others, lowerIsBetter: CompareReport.lowerIsBetter(test.name)) {
+                run.halt()
+                say("run \(record.runs[run.index].number)/\(record.runs.count) halted at iteration \(test.iteration): test \(test.name) \(CompareReport.number(test.value)) is not among the best \(max(1, (others.count + 1) / halving.rate)) of \(others.count + 1) at this rung")
+            }
+        }
+        return changed
+    }
+
+    /// The run's solver.test_interval, from the recipe.json in its folder.
+    private func testInterval(of run: ActiveRun) -> Int? {
+        if let known = run.testInterval { return known }
+        guard let path = run.reportedFolder,
+              let data = try? Data(contentsOf: URL(fileURLWithPath: path).appendingPathComponent("recipe.json")),
+              let recorded = try? SpecJSON.decoder().decode(RunRecord.self, from: data) else { return nil }
+        run.testInterval = recorded.solver.testEvery
+        return recorded.solver.testEvery
+    }
+
     /// Makes `path` the run's folder, keeping the one before among its earlier attempts; true
     /// when that changed the record.
     @discardableResult
@@ -211,7 +247,7 @@ final class SweepRunner {
 
     private func progress(_ record: SweepRecord, active: [ActiveRun], waiting: Int, started: Date,
                           finishedHere: Int, detail: Bool = false) -> String {
-        let done = record.runs.filter { [.finished, .failed].contains($0.status) }.count
+        let done = record.runs.filter { [.finished, .failed, .halted].contains($0.status) }.count
         var parts = ["\(done)/\(record.runs.count) done"]
         if !active.isEmpty {
             let running = active.map { run -> String in
@@ -276,6 +312,8 @@ final class ActiveRun: @unchecked Sendable {
     private var loss: Float?
     private var hasExited = false
     private var readAll = false
+    private var tests: [(iteration: Int, name: String, value: Double)] = []
+    private var wasHalted = false
 
     init(index: Int, process: Process, log: URL, resumedFrom: URL?) {
         self.index = index
@@ -313,7 +351,29 @@ final class ActiveRun: @unchecked Sendable {
             }
             if let t = report.total { total = t }
             if let l = report.loss { loss = l }
+            if let name = report.test, let value = report.value, let i = report.iteration {
+                tests.append((i, name, value))
+            }
         }
+    }
+
+    /// The test passes reported since the last call.
+    func takeTests() -> [(iteration: Int, name: String, value: Double)] {
+        lock.withLock {
+            defer { tests = [] }
+            return tests
+        }
+    }
+
+    /// The run's test interval, once read from its folder (by the sweep's thread only).
+    var testInterval: Int?
+
+    var halted: Bool { lock.withLock { wasHalted } }
+
+    /// Stops the run for good, with a snapshot.
+    func halt() {
+        lock.withLock { wasHalted = true }
+        process.terminate()
     }
 
     func state() -> (iteration: Int?, total: Int?, loss: Float?, fraction: Double) {

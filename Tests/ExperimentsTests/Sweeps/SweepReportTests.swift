@@ -60,6 +60,24 @@ extension ExperimentsSuite {
             #expect(job.id.hasPrefix("sample3-stepvalue+base_lr+seeds2-"))
         }
 
+        @Test func sweepJSONReadsBackAsTheSameSweep() throws {
+            let folder = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let job = SweepJob(recipe: "lenet", source: ["lenet"], shared: [],
+                               sweep: try Sweep(settings: ["solver.base_lr=log:1e-4..1e-1"], seeds: 2, firstSeed: 5, sample: 3), halving: true)
+            var record = SweepRecord(job: job, runs: try job.sweep.runs())
+            record.runs[0].rungs = ["50": 0.5]
+            record.runs[0].earlier = ["a"]
+            try record.write(to: folder)
+            let read = try SweepRecord.read(folder)
+            #expect(read.job == job)
+            #expect(read.job.id == job.id)
+            #expect(read.runs.map(\.settings) == record.runs.map(\.settings))
+            #expect(read.runs.map(\.seed) == [5, 6, 5, 6, 5, 6])
+            #expect(read.runs[0].rungs == ["50": 0.5])
+            #expect(read.runs[0].earlier == ["a"])
+        }
+
         @Test func coresAreSharedBetweenTheRunsAtATime() throws {
             #expect(try SweepRunner.shares(runs: 6, parallel: nil, threads: nil, cores: 8) == (6, 1))
             #expect(try SweepRunner.shares(runs: 2, parallel: nil, threads: nil, cores: 8) == (2, 4))
