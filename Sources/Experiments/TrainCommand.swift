@@ -185,13 +185,21 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// Runs the sweep's runs, each through this executable in its own process.
-    private func runSweep(_ sweep: Sweep) throws {
+    private func runSweep(_ given: Sweep) throws {
+        var sweep = given
         guard resume == nil else {
             throw CLIError("--resume continues one run; a sweep resumes by running the same command again (or `experiments resume results/<recipe>/sweeps/<id>`)")
         }
         guard sweepRun == nil else { throw CLIError("a sweep's run cannot itself be a sweep") }
         try sweep.checkSize(confirmed: yes)
         let (name, net, plan, source) = try options.base()
+        // Runs that differ only in their settings should also draw the same numbers (fillers,
+        // data order, dropout), and the same command should draw them again: a recipe that
+        // leaves its seed to chance gets one from the sweep itself.
+        if sweep.firstSeed == nil, sweep.seeds == nil, plan.seed < 0,
+           !given.axes.contains(where: { $0.key == "solver.random_seed" }) {
+            sweep.firstSeed = Int64(sweep.fingerprint % 1_000_000_007)
+        }
         let runs = try sweep.runs()
         // Every run's settings are checked, and its data prepared, before any run starts: the
         // runs would otherwise each fail alone, or race to convert the same data.
