@@ -38,12 +38,13 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let report = try makeReport()
-        for sweep in try sweepReports() {
+        let sweeps = try sweepReports()
+        for sweep in sweeps {
             print(sweep.text())
         }
         print(report.text(), terminator: "")
         if let plot {
-            let url = try Self.writePlot(report, to: plot)
+            let url = try Self.writePlot(report, sweeps: sweeps, to: plot)
             print("\nCurves written to \(url.path)")
         }
     }
@@ -80,12 +81,12 @@ struct CompareCommand: ParsableCommand {
     }
 
     @discardableResult
-    static func writePlot(_ report: CompareReport, to path: String) throws -> URL {
+    static func writePlot(_ report: CompareReport, sweeps: [SweepReport] = [], to path: String) throws -> URL {
         let url = URL(fileURLWithPath: path)
         guard let kind = plotKind(path) else {
             throw CLIError("--plot \(path): the file must end in .html or .svg")
         }
-        let text = kind == .html ? ComparePlot.htmlDocument(report) : ComparePlot.svgDocument(report)
+        let text = kind == .html ? ComparePlot.htmlDocument(report, sweeps: sweeps) : ComparePlot.svgDocument(report)
         do {
             try Data(text.utf8).write(to: url, options: .atomic)
         } catch {

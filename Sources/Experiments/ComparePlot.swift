@@ -122,9 +122,11 @@ enum ComparePlot {
     /// One chart's elements, in a width x height box at the origin.
     /// `iterations` spans the x axis, the same in every chart so they line up.
     /// Runs in `faded` (flagged as not learning) are drawn pale, apart from the rest.
-    static func chartBody(_ chart: Chart, labels: [String], iterations: ClosedRange<Double>? = nil, faded: Set<Int> = []) -> String {
+    /// `values`, when given, sets the y axis (small multiples share one).
+    static func chartBody(_ chart: Chart, labels: [String], iterations: ClosedRange<Double>? = nil, faded: Set<Int> = [],
+                          values: [Double]? = nil) -> String {
         let xs = iterations.map { [$0.lowerBound, $0.upperBound] } ?? chart.series.flatMap { $0.points.map(\.x) }
-        let ys = chart.series.flatMap { $0.points.map(\.y).filter(\.isFinite) }
+        let ys = values ?? chart.series.flatMap { $0.points.map(\.y).filter(\.isFinite) }
         let xTicks = ticks(xs.min() ?? 0, xs.max() ?? 1)
         let logScale = usesLogScale(chart, values: ys)
         let yTicks = logScale ? logTicks(ys.min() ?? 1, ys.max() ?? 10) : ticks(ys.min() ?? 0, ys.max() ?? 1)
@@ -230,7 +232,7 @@ enum ComparePlot {
     }
 
     /// A self-contained page: the tables, the legend and the charts as inline SVG.
-    static func htmlDocument(_ report: CompareReport) -> String {
+    static func htmlDocument(_ report: CompareReport, sweeps: [SweepReport] = []) -> String {
         let charts = charts(report.runs)
         let legend = legendBody(report)
         var out = """
@@ -268,6 +270,7 @@ enum ComparePlot {
             out += "<h2>Settings that differ</h2>\n"
             out += settings.rows.isEmpty ? "<p>Every setting is the same in all runs.</p>\n" : settings.html()
         }
+        for sweep in sweeps { out += SweepPlot.section(sweep, report: report) }
         out += "<h2>Results</h2>\n" + report.resultsTable.html()
         out += "<h2>Curves</h2>\n"
         out += svgOpen + " width=\"\(Int(width))\" height=\"\(Int(legend.height))\" viewBox=\"0 0 \(Int(width)) \(Int(legend.height))\">\n"

@@ -85,6 +85,27 @@ enum TestData {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Debian's headless Chromium, installed with apt-get when it is missing; nil, after saying
+    /// so, only where it cannot be installed (no root or sudo, or no reachable archive).
+    static func chromium() throws -> URL? {
+        let candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        if let found = candidates.first(where: FileManager.default.isExecutableFile) { return URL(fileURLWithPath: found) }
+        let root = getuid() == 0
+        let apt = root ? ["apt-get"] : ["sudo", "-n", "apt-get"]
+        let env = URL(fileURLWithPath: "/usr/bin/env")
+        let install = apt + ["install", "-y", "-qq", "--no-install-recommends", "chromium"]
+        var (status, output) = try capture(env, install, environment: ["DEBIAN_FRONTEND": "noninteractive"])
+        if status != 0 {
+            _ = try capture(env, apt + ["update", "-qq"], environment: ["DEBIAN_FRONTEND": "noninteractive"])
+            (status, output) = try capture(env, install, environment: ["DEBIAN_FRONTEND": "noninteractive"])
+        }
+        guard status == 0, let found = candidates.first(where: FileManager.default.isExecutableFile) else {
+            print("SKIPPED the browser check: Debian's chromium is not installed and apt-get could not install it:\n\(output.suffix(800))")
+            return nil
+        }
+        return URL(fileURLWithPath: found)
+    }
+
     /// The python of a venv at `venv` where `imports` import (made and pip-installed with
     /// `packages` when they do not, cached across runs); nil, after saying so, only where pip
     /// cannot reach its registry.

@@ -87,15 +87,9 @@ struct SweepReport {
     /// The best setting's row, when any setting has a finished run.
     var winner: Row? { rows.first { $0.mean != nil } }
 
-    func text() -> String {
-        let rows = rows
-        let counts = Dictionary(grouping: record.runs, by: \.status).mapValues(\.count)
-        let statusWords = [SweepRunStatus.finished, .halted, .running, .stopped, .failed, .waiting].compactMap { status in
-            counts[status].map { "\($0) \(status.rawValue)" }
-        }
-        var out = "Sweep \(record.id): \(record.runs.count) runs (\(statusWords.joined(separator: ", ")))"
-        if let output { out += ", ranked by test \(output) (\(CompareReport.lowerIsBetter(output) ? "lowest" : "highest") first)" }
-        out += "\n"
+    /// The table of settings, best first.
+    func table(_ rows: [Row]? = nil) -> TextTable {
+        let rows = rows ?? self.rows
         let seeded = rows.contains { $0.numbers.count > 1 }
         let metric = output.map { seeded ? "\($0) (mean ± sd)" : $0 } ?? "result"
         let header = ["rank"] + keys.map(SweepRecord.short) + [metric, "runs"]
@@ -111,7 +105,19 @@ struct SweepReport {
                 + " (#" + row.numbers.map(String.init).joined(separator: ", #") + ")"
             table.append([rank] + row.values + [score, runsCell])
         }
-        out += TextTable(header: header, rows: table).render(indent: 2)
+        return TextTable(header: header, rows: table)
+    }
+
+    func text() -> String {
+        let rows = rows
+        let counts = Dictionary(grouping: record.runs, by: \.status).mapValues(\.count)
+        let statusWords = [SweepRunStatus.finished, .halted, .running, .stopped, .failed, .waiting].compactMap { status in
+            counts[status].map { "\($0) \(status.rawValue)" }
+        }
+        var out = "Sweep \(record.id): \(record.runs.count) runs (\(statusWords.joined(separator: ", ")))"
+        if let output { out += ", ranked by test \(output) (\(CompareReport.lowerIsBetter(output) ? "lowest" : "highest") first)" }
+        out += "\n"
+        out += table(rows).render(indent: 2)
         if let winner, let output, let mean = winner.mean {
             let setting = zip(keys, winner.values).map { "\(SweepRecord.short($0))=\($1)" }.joined(separator: " ")
             out += "Winner: " + (setting.isEmpty ? "the recipe's settings" : setting) + ", test \(output) \(CompareReport.number(mean))"

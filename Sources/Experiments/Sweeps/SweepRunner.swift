@@ -141,7 +141,9 @@ final class SweepRunner {
     private func launch(_ record: inout SweepRecord, _ index: Int) throws -> ActiveRun {
         var entry = record.runs[index]
         let resume = snapshot(of: entry)
-        let label = RunFolder.label(for: record.varying(entry) + (entry.seed.map { ["seed=\($0)"] } ?? []))
+        // The seed names the folder only where it varies (--seeds).
+        let seedLabel = job.sweep.seeds != nil ? entry.seed.map { ["seed=\($0)"] } ?? [] : []
+        let label = RunFolder.label(for: record.varying(entry) + seedLabel)
         var arguments = ["train"] + job.source + job.shared
             + ["--results", results.path, "--threads", String(threads), "--sweep-run", "\(record.id)/\(entry.number)", "--run-label", label]
         arguments += entry.settings.flatMap { ["--set", $0] }
