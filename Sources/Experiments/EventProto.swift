@@ -18,6 +18,10 @@ struct EventProto: Equatable {
         var tag: String
         /// `simple_value`; nil when the value carries its number some other way (a tensor, an image).
         var simpleValue: Float?
+        /// `metadata` (field 9, a SummaryMetadata) and `tensor` (field 8, a TensorProto), encoded,
+        /// for plugin records such as `HParamsSummary`'s.
+        var metadata: [UInt8]? = nil
+        var tensor: [UInt8]? = nil
     }
 
     /// The protobuf wire encoding.
@@ -32,6 +36,8 @@ struct EventProto: Equatable {
                 var value = ProtoWriter()
                 value.bytes(field: 1, Array(v.tag.utf8))
                 if let simple = v.simpleValue { value.fixed32(field: 2, simple.bitPattern) }
+                if let tensor = v.tensor { value.bytes(field: 8, tensor) }
+                if let metadata = v.metadata { value.bytes(field: 9, metadata) }
                 summary.bytes(field: 1, value.bytes)
             }
             out.bytes(field: 5, summary.bytes)

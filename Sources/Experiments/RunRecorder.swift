@@ -109,6 +109,17 @@ final class RunRecorder: TrainingObserver {
         progressShown = true
     }
 
+    /// Records the run's settings for TensorBoard's HParams dashboard (see `HParamsSummary`).
+    func hparamsStart(_ hparams: [(key: String, value: HParamsSummary.Value)], group: String) {
+        try? events?.write(EventProto(wallTime: start.timeIntervalSince1970, step: 0,
+                                      values: [HParamsSummary.sessionStart(hparams, group: group, startTime: start.timeIntervalSince1970)]))
+    }
+
+    func hparamsEnd(_ status: HParamsSummary.Status) {
+        let now = Date().timeIntervalSince1970
+        try? events?.write(EventProto(wallTime: now, step: 0, values: [HParamsSummary.sessionEnd(status, endTime: now)]))
+    }
+
     func finish() {
         clearProgress()
         try? log?.synchronize()

@@ -56,6 +56,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: .hidden)
     var runLabel: String?
 
+    /// Set by a sweep: each setting that tells its runs apart, `key=value`, for TensorBoard's
+    /// HParams dashboard.
+    @Option(help: .hidden)
+    var hparam: [String] = []
+
     func run() throws {
         let sweep = try options.sweep(seeds: seeds, sample: sample)
         if sweep.isSweep {
@@ -94,7 +99,16 @@ struct TrainCommand: ParsableCommand {
         let folder = try RunFolder(results: URL(fileURLWithPath: results), recipe: name,
                                    label: runLabel ?? RunFolder.label(for: options.settings))
         let recorder = try RunRecorder(folder: folder.url, echo: !quiet && !child)
-        if child { recorder.sweepReports = { $0.send() } }
+        if child {
+            recorder.sweepReports = { $0.send() }
+            let hparams = hparam.map { setting -> (key: String, value: HParamsSummary.Value) in
+                let key = String(setting.prefix { $0 != "=" }), value = String(setting.drop { $0 != "=" }.dropFirst())
+                return (key, HParamsSummary.Value.typed(key: key, value: value))
+            }
+            // Seeds of one setting form one group in the dashboard.
+            let group = hparam.filter { !$0.hasPrefix("seed=") }.joined(separator: " ")
+            recorder.hparamsStart(hparams, group: group)
+        }
         defer { recorder.finish() }
         try folder.writeJSON(RunRecord(recipe: name, net: net, solver: plan, overrides: overrides,
                                        parent: resume.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
@@ -114,6 +128,13 @@ struct TrainCommand: ParsableCommand {
         var learning: LearningCheck.Verdict?
         defer {
             let record = SummaryRecord(status: status, summary: summary, error: failure, learning: learning)
+            if child {
+                switch status {
+                case .finished: recorder.hparamsEnd(.success)
+                case .failed: recorder.hparamsEnd(.failure)
+                case .stopped: recorder.hparamsEnd(.unknown)
+                }
+            }
             try? folder.writeJSON(record, to: "summary.json")
             environment.markFinished()
             try? folder.writeJSON(environment, to: "environment.json")

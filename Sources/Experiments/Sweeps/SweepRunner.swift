@@ -147,6 +147,7 @@ final class SweepRunner {
         var arguments = ["train"] + job.source + job.shared
             + ["--results", results.path, "--threads", String(threads), "--sweep-run", "\(record.id)/\(entry.number)", "--run-label", label]
         arguments += entry.settings.flatMap { ["--set", $0] }
+        arguments += (record.varying(entry) + seedLabel).flatMap { ["--hparam", $0] }
         if let seed = entry.seed { arguments += ["--seed", String(seed)] }
         if let resume { arguments += ["--resume", resume.path] }
         let logURL = folder.appendingPathComponent("logs").appendingPathComponent(String(format: "run-%03d.txt", entry.number))
