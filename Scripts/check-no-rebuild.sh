@@ -26,7 +26,7 @@ build() {
     shift
     touch "$marker"
     sleep 1
-    "$@" >"$log" 2>&1 || { cat "$log"; exit 1; }
+    "$@" >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
     find "$scratch" -path '*/release/*' -newer "$marker" \( -name '*.o' -o -name '*.swiftmodule' \) 2>/dev/null \
         | sed -e 's|.*/release/||' -e 's|/.*||' -e 's|\.build$||' -e 's|\.swiftmodule$||' | sort -u | tr '\n' ' '
 }

@@ -14,5 +14,15 @@ struct ListCommand: ParsableCommand {
             let text = recipe.summary.isEmpty ? String(describing: recipe) : recipe.summary
             print("\(name)  \(text) [\(plan.iterations) iterations]")
         }
+        let experiments = RecipeCatalog.experiments
+        if !experiments.isEmpty {
+            print("\nExperiments (sweeps declared in Swift):")
+            let width = experiments.map { $0.name.count }.max() ?? 0
+            for experiment in experiments {
+                let name = experiment.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                let runs = (try? RecipeCatalog.sweep(of: experiment, extra: []).runs().count).map { " [\($0) runs]" } ?? ""
+                print("\(name)  \(experiment.summary.isEmpty ? String(describing: experiment) : experiment.summary)\(runs)")
+            }
+        }
     }
 }

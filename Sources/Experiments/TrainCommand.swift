@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import NetDSL
+import Recipes
 import Runtime
 
 struct TrainCommand: ParsableCommand {
@@ -52,6 +53,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: .hidden)
     var sweepRun: String?
 
+    /// Set by a sweep: its process, whose end stops this run.
+    @Option(help: .hidden)
+    var sweepParent: Int32?
+
     /// Set by a sweep: the run folder's label (the settings that tell its runs apart).
     @Option(help: .hidden)
     var runLabel: String?
@@ -62,6 +67,10 @@ struct TrainCommand: ParsableCommand {
     var hparam: [String] = []
 
     func run() throws {
+        if options.solver == nil, let name = options.recipe, let experiment = RecipeCatalog.experiment(named: name) {
+            try runExperiment(experiment)
+            return
+        }
         let sweep = try options.sweep(seeds: seeds, sample: sample)
         if sweep.isSweep {
             try runSweep(sweep)
@@ -74,6 +83,10 @@ struct TrainCommand: ParsableCommand {
             throw CLIError("--parallel runs the runs of a sweep side by side, but this is one run: give a setting several values (--set solver.base_lr=0.01,0.001) or --seeds N")
         }
         let child = sweepRun != nil
+        // A sweep's run stops when the sweep asks (SIGTERM) or goes; Ctrl-C reaches the sweep,
+        // which asks its runs in turn. Installed first, so no request is missed while setting up.
+        let stop = StopSignal.install(child ? [SIGTERM] : [SIGINT, SIGTERM])
+        let parent = sweepParent ?? getppid()
         if child {
             // The sweep reads this run's reports from a pipe; if the sweep goes, the run must
             // still reach its snapshot rather than die writing to it.
@@ -175,16 +188,13 @@ struct TrainCommand: ParsableCommand {
             // Only a run that got as far as training becomes `latest`; one that failed to start
             // keeps its folder, with summary.json saying why.
             folder.markLatest()
-            // A sweep's run stops when the sweep asks (SIGTERM) or goes; Ctrl-C reaches the
-            // sweep, which asks its runs in turn.
-            let stop = StopSignal.install(child ? [SIGTERM] : [SIGINT, SIGTERM])
-            let sweep = getppid()
-            let stopRequested = { stop.requested || (child && getppid() != sweep) }
+            let stopRequested = { stop.requested || (child && getppid() != parent) }
             trainer.shouldStop = stopRequested
             trainer.snapshotRequested = { stop.takeSnapshotRequest() }
             let finished = try trainer.run()
             summary = finished
-            status = stopRequested() ? .stopped : .finished
+            // A stop that came during the last test pass still leaves a finished run.
+            status = stopRequested() && finished.iterations < plan.iterations ? .stopped : .finished
             learning = LearningCheck.verdict(for: finished, classes: LearningCheck.accuracyOutputs(of: net, testGraph: trainer.testGraph),
                                              fromScratch: resume == nil && weights == nil && status == .finished)
         } catch {
@@ -207,17 +217,49 @@ struct TrainCommand: ParsableCommand {
 
     /// Runs the sweep's runs, each through this executable in its own process.
     private func runSweep(_ given: Sweep) throws {
+        let (name, net, plan, source) = try options.base()
+        try runSweep(given, name: name, source: source) { recipe in
+            guard let recipe else { return (net, plan) }
+            return RecipeCatalog.contents(of: try RecipeCatalog.find(recipe))
+        }
+    }
+
+    /// Runs an experiment declared in Swift; `--set` and `--iterations` apply to all its runs.
+    private func runExperiment(_ experiment: any Experiment.Type) throws {
+        guard sample == nil else { throw CLIError("--sample draws from --set lists; experiment \(experiment.name) declares its runs in Swift") }
+        let extra = try options.sweep(seeds: nil, sample: nil)
+        if let axis = extra.axes.first(where: \.varies) {
+            throw CLIError("--set \(axis.key) gives several values, but experiment \(experiment.name) declares its runs in Swift; give one value, which applies to every run")
+        }
+        var sweep = try RecipeCatalog.sweep(of: experiment, extra: extra.axes.compactMap { axis in
+            if case .values(let values) = axis.domain, let value = values.first { return "\(axis.key)=\(value)" }
+            return nil
+        })
+        if let seeds { sweep.seeds = seeds }
+        sweep.firstSeed = options.seed
+        try runSweep(sweep, name: experiment.name, source: []) { recipe in
+            RecipeCatalog.contents(of: try RecipeCatalog.find(recipe ?? experiment.name))
+        }
+    }
+
+    /// Checks every run of the sweep against its recipe, prepares their data, then runs them.
+    private func runSweep(_ given: Sweep, name: String, source: [String],
+                          recipe: (String?) throws -> (net: NetSpec, plan: SolverPlan)) throws {
         var sweep = given
         guard resume == nil else {
             throw CLIError("--resume continues one run; a sweep resumes by running the same command again (or `experiments resume results/<recipe>/sweeps/<id>`)")
         }
         guard sweepRun == nil else { throw CLIError("a sweep's run cannot itself be a sweep") }
+        if sweep.seeds != nil, sweep.axes.contains(where: { $0.key == "solver.random_seed" })
+            || (sweep.explicit ?? []).contains(where: { $0.settings.contains { $0.hasPrefix("solver.random_seed=") } }) {
+            throw CLIError("--seeds gives each run its seed; leave solver.random_seed out (--seed S sets the first)")
+        }
         try sweep.checkSize(confirmed: yes)
-        let (name, net, plan, source) = try options.base()
+        let first = try recipe(sweep.explicit?.first?.recipe)
         // Runs that differ only in their settings should also draw the same numbers (fillers,
         // data order, dropout), and the same command should draw them again: a recipe that
         // leaves its seed to chance gets one from the sweep itself.
-        if sweep.firstSeed == nil, sweep.seeds == nil, plan.seed < 0,
+        if sweep.firstSeed == nil, sweep.seeds == nil, first.plan.seed < 0,
            !given.axes.contains(where: { $0.key == "solver.random_seed" }) {
             sweep.firstSeed = Int64(sweep.fingerprint % 1_000_000_007)
         }
@@ -225,15 +267,17 @@ struct TrainCommand: ParsableCommand {
         // Every run's settings are checked, and its data prepared, before any run starts: the
         // runs would otherwise each fail alone, or race to convert the same data.
         for run in runs {
-            let (runNet, _) = try RecipeOptions.apply(run.settings, net: net, plan: plan)
+            let base = try recipe(run.recipe)
+            let (runNet, runPlan) = try RecipeOptions.apply(run.settings, net: base.net, plan: base.plan)
+            if halving, runPlan.testEvery <= 0 || runPlan.testIterations <= 0 {
+                throw CLIError("--halving judges runs at their test passes, but \(run.recipe ?? name) does not test; set solver.test_interval and solver.test_iter")
+            }
             try DataPreparation.prepareMissing(for: runNet) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         }
         var shared: [String] = []
-        if let weights { shared += ["--weights", URL(fileURLWithPath: weights).standardizedFileURL.path] }
+        // Resolved once, here: a run folder's newest snapshot would move as the runs write theirs.
+        if let weights { shared += ["--weights", try WeightsLocation.resolve(weights).path] }
         if allowPartial { shared.append("--allow-partial") }
-        if halving, plan.testEvery <= 0 || plan.testIterations <= 0 {
-            throw CLIError("--halving judges runs at their test passes, but \(name) does not test; set solver.test_interval and solver.test_iter")
-        }
         let job = SweepJob(recipe: name, source: source, shared: shared, sweep: sweep, halving: halving)
         try SweepCommand.run(job, results: URL(fileURLWithPath: results), parallel: parallel, threads: threads, quiet: quiet)
     }

@@ -58,58 +58,65 @@ public enum Overrides {
         return nil
     }
 
-    /// One settable field: its kind, declared beside how a value is parsed and applied.
+    /// One settable field: its kind and the property it sets, declared beside how a value is
+    /// parsed and applied. The key path is how typed settings (`ExperimentSetting`) find the
+    /// field's Caffe name, so both spellings come from this one table.
     struct Setting<T> {
         let kind: Kind
+        let path: PartialKeyPath<T>
         let apply: (inout T, String, String) throws -> Void
 
-        static func integer(min: Int = 0, _ set: @escaping (inout T, Int) -> Void) -> Setting {
-            Setting(kind: .integer) { t, k, v in set(&t, try parseInt(k, v, min: min)) }
+        static func integer(_ path: WritableKeyPath<T, Int>, min: Int = 0) -> Setting {
+            Setting(kind: .integer, path: path) { t, k, v in t[keyPath: path] = try parseInt(k, v, min: min) }
         }
-        static func number(_ set: @escaping (inout T, Float) -> Void) -> Setting {
-            Setting(kind: .number) { t, k, v in set(&t, try parseFloat(k, v)) }
+        static func number(_ path: WritableKeyPath<T, Float>) -> Setting {
+            Setting(kind: .number, path: path) { t, k, v in t[keyPath: path] = try parseFloat(k, v) }
         }
-        static func flag(_ set: @escaping (inout T, Bool) -> Void) -> Setting {
-            Setting(kind: .flag) { t, k, v in set(&t, try parseBool(k, v)) }
+        static func flag(_ path: WritableKeyPath<T, Bool>) -> Setting {
+            Setting(kind: .flag, path: path) { t, k, v in t[keyPath: path] = try parseBool(k, v) }
         }
-        static func text(_ set: @escaping (inout T, String) -> Void) -> Setting {
-            Setting(kind: .text) { t, _, v in set(&t, v) }
+        static func text(_ path: WritableKeyPath<T, String>) -> Setting {
+            Setting(kind: .text, path: path) { t, _, v in t[keyPath: path] = v }
         }
-        static func choice<E: RawRepresentable & CaseIterable>(_ set: @escaping (inout T, E) -> Void) -> Setting
+        /// An empty value clears it.
+        static func text(_ path: WritableKeyPath<T, String?>) -> Setting {
+            Setting(kind: .text, path: path) { t, _, v in t[keyPath: path] = v.isEmpty ? nil : v }
+        }
+        static func choice<E: RawRepresentable & CaseIterable>(_ path: WritableKeyPath<T, E>) -> Setting
         where E.RawValue == String {
-            Setting(kind: .choice(E.allCases.map(\.rawValue))) { t, k, v in set(&t, try parseEnum(k, v)) }
+            Setting(kind: .choice(E.allCases.map(\.rawValue)), path: path) { t, k, v in t[keyPath: path] = try parseEnum(k, v) }
         }
-        static func list<V>(_ element: @escaping (String, String) throws -> V, _ set: @escaping (inout T, [V]) -> Void) -> Setting {
-            Setting(kind: .list) { t, k, v in set(&t, try parseList(k, v).map { try element(k, $0) }) }
+        static func list<V>(_ path: WritableKeyPath<T, [V]>, _ element: @escaping (String, String) throws -> V) -> Setting {
+            Setting(kind: .list, path: path) { t, k, v in t[keyPath: path] = try parseList(k, v).map { try element(k, $0) } }
         }
     }
 
     static let solverSettings: [String: Setting<SolverPlan>] = [
-        "type": .choice { $0.type = $1 },
-        "base_lr": .number { $0.baseLR = $1 },
-        "lr_policy": .choice { $0.lrPolicy = $1 },
-        "gamma": .number { $0.gamma = $1 },
-        "power": .number { $0.power = $1 },
-        "stepsize": .integer { $0.stepsize = $1 },
-        "stepvalue": .list({ try parseInt($0, $1) }) { $0.stepvalue = $1 },
-        "momentum": .number { $0.momentum = $1 },
-        "momentum2": .number { $0.momentum2 = $1 },
-        "delta": .number { $0.delta = $1 },
-        "rms_decay": .number { $0.rmsDecay = $1 },
-        "weight_decay": .number { $0.weightDecay = $1 },
-        "regularization_type": .choice { $0.regularization = $1 },
-        "max_iter": .integer { $0.iterations = $1 },
-        "iter_size": .integer(min: 1) { $0.iterSize = $1 },
-        "clip_gradients": .number { $0.clipGradients = $1 },
-        "display": .integer { $0.display = $1 },
-        "average_loss": .integer(min: 1) { $0.averageLoss = $1 },
-        "test_interval": .integer { $0.testEvery = $1 },
-        "test_iter": .integer { $0.testIterations = $1 },
-        "test_initialization": .flag { $0.testAtStart = $1 },
-        "snapshot": .integer { $0.snapshotEvery = $1 },
-        "snapshot_prefix": .text { $0.snapshotPrefix = $1 },
+        "type": .choice(\.type),
+        "base_lr": .number(\.baseLR),
+        "lr_policy": .choice(\.lrPolicy),
+        "gamma": .number(\.gamma),
+        "power": .number(\.power),
+        "stepsize": .integer(\.stepsize),
+        "stepvalue": .list(\.stepvalue) { try parseInt($0, $1) },
+        "momentum": .number(\.momentum),
+        "momentum2": .number(\.momentum2),
+        "delta": .number(\.delta),
+        "rms_decay": .number(\.rmsDecay),
+        "weight_decay": .number(\.weightDecay),
+        "regularization_type": .choice(\.regularization),
+        "max_iter": .integer(\.iterations),
+        "iter_size": .integer(\.iterSize, min: 1),
+        "clip_gradients": .number(\.clipGradients),
+        "display": .integer(\.display),
+        "average_loss": .integer(\.averageLoss, min: 1),
+        "test_interval": .integer(\.testEvery),
+        "test_iter": .integer(\.testIterations),
+        "test_initialization": .flag(\.testAtStart),
+        "snapshot": .integer(\.snapshotEvery),
+        "snapshot_prefix": .text(\.snapshotPrefix),
         // -1 (Caffe's default) draws a seed at the start of the run.
-        "random_seed": Setting(kind: .integer) { s, k, v in
+        "random_seed": Setting(kind: .integer, path: \.seed) { s, k, v in
             guard let n = Int64(v.replacingOccurrences(of: "_", with: "")) else {
                 throw OverrideError(message: "--set \(k)=\(v): expected an integer")
             }
@@ -118,14 +125,24 @@ public enum Overrides {
     ]
 
     static let dataSettings: [String: Setting<DataParams>] = [
-        "source": .text { $0.source = $1 },
-        "batch_size": .integer(min: 1) { $0.batchSize = $1 },
-        "crop_size": .integer { $0.transform.cropSize = $1 },
-        "mirror": .flag { $0.transform.mirror = $1 },
-        "mean_file": .text { $0.transform.meanFile = $1.isEmpty ? nil : $1 },
-        "mean_value": .list({ try parseFloat($0, $1) }) { $0.transform.meanValue = $1 },
-        "scale": .number { $0.transform.scale = $1 },
+        "source": .text(\.source),
+        "batch_size": .integer(\.batchSize, min: 1),
+        "crop_size": .integer(\.transform.cropSize),
+        "mirror": .flag(\.transform.mirror),
+        "mean_file": .text(\.transform.meanFile),
+        "mean_value": .list(\.transform.meanValue) { try parseFloat($0, $1) },
+        "scale": .number(\.transform.scale),
     ]
+
+    /// The `--set` key of a solver field, e.g. `solver.base_lr` for `\.baseLR`.
+    public static func key(of path: PartialKeyPath<SolverPlan>) -> String? {
+        solverSettings.first { $0.value.path == path }.map { "solver.\($0.key)" }
+    }
+
+    /// The `--set` key of a Data layer field in `phase`, e.g. `data.train.batch_size`.
+    public static func key(of path: PartialKeyPath<DataParams>, in phase: Phase) -> String? {
+        dataSettings.first { $0.value.path == path }.map { "data.\(phase.rawValue).\($0.key)" }
+    }
 
     static func parseInt(_ key: String, _ value: String, min: Int = 0) throws -> Int {
         let cleaned = value.replacingOccurrences(of: "_", with: "")

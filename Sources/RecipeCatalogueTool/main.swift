@@ -1,7 +1,7 @@
 import Foundation
 
-// Finds every `struct|class|enum Name: ..., Recipe, ...` declaration in the given files and
-// writes the catalogue array. Runs at build time through the RecipeCatalogue plugin.
+// Finds every `struct|class|enum Name: ..., Recipe, ...` (and `..., Experiment, ...`) declaration in
+// the given files and writes the catalogue arrays. Runs at build time through the RecipeCatalogue plugin.
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let outputPath = arguments.first else {
@@ -11,6 +11,7 @@ guard let outputPath = arguments.first else {
 
 let declaration = try Regex(#"(?m)^\s*(?:public\s+|internal\s+|final\s+)*(?:struct|class|enum)\s+([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([^{]*)\{"#)
 var names: [String] = []
+var experiments: [String] = []
 for path in arguments.dropFirst().sorted() {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
     // Comments may mention `struct X: Recipe` in examples; strip them before scanning.
@@ -21,6 +22,7 @@ for path in arguments.dropFirst().sorted() {
         guard let name = match.output[1].substring, let conformances = match.output[2].substring else { continue }
         let list = conformances.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         if list.contains("Recipe") || list.contains("NetDSL.Recipe") { names.append(String(name)) }
+        if list.contains("Experiment") || list.contains("NetDSL.Experiment") { experiments.append(String(name)) }
     }
 }
 
@@ -29,6 +31,10 @@ text += "import NetDSL\n\n"
 text += "/// Every recipe type in the Recipes folder, in file order.\n"
 text += "public let allRecipes: [any Recipe.Type] = [\n"
 for name in names { text += "    \(name).self,\n" }
+text += "]\n\n"
+text += "/// Every experiment (a sweep declared in Swift) in the Recipes folder, in file order.\n"
+text += "public let allExperiments: [any Experiment.Type] = [\n"
+for name in experiments { text += "    \(name).self,\n" }
 text += "]\n"
 
 let url = URL(fileURLWithPath: outputPath)

@@ -10,8 +10,10 @@ enum SweepCommand {
     static var executable: URL { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath() }
 
     static func run(_ job: SweepJob, results: URL, parallel: Int?, threads: Int?, quiet: Bool) throws {
-        let count = try job.sweep.runs().count
-        let (k, t) = try SweepRunner.shares(runs: count, parallel: parallel, threads: threads)
+        // The runs left to do share the cores (all of them, for a new sweep).
+        let folder = results.appendingPathComponent(job.recipe).appendingPathComponent("sweeps").appendingPathComponent(job.id)
+        let left = (try? SweepRecord.read(folder))?.runs.filter { ![.finished, .halted].contains($0.status) }.count
+        let (k, t) = try SweepRunner.shares(runs: max(1, try left ?? job.sweep.count()), parallel: parallel, threads: threads)
         let runner = quiet
             ? SweepRunner(job: job, results: results, executable: executable, parallel: k, threads: t, interactive: false, terminal: { _ in })
             : SweepRunner(job: job, results: results, executable: executable, parallel: k, threads: t)

@@ -31,13 +31,20 @@ struct SweepJob: Codable, Equatable {
     /// The command that runs (and resumes) this sweep, for messages.
     var command: String {
         var words = ["experiments"] + source.map(Self.quoted) + shared.map(Self.quoted)
+        if let explicit = sweep.explicit {
+            // An experiment: its name, and the settings given to all its runs.
+            words.append(Self.quoted(recipe))
+            let common = explicit.dropFirst().reduce(explicit.first?.settings ?? []) { kept, run in kept.filter(run.settings.contains) }
+            words += common.flatMap { ["--set", Self.quoted($0)] }
+        }
         for axis in sweep.axes {
             let value: String
             switch axis.domain {
             case .values(let values):
                 value = Overrides.kind(of: axis.key) == .list ? values.map { "[\($0)]" }.joined(separator: ",") : values.joined(separator: ",")
             case .range(let low, let high, let log, let integer):
-                let f = { (x: Double) in integer ? String(Int64(x)) : String(format: "%g", x) }
+                // Swift's shortest form reads back as the same Double.
+                let f = { (x: Double) in integer && Swift.abs(x) <= 1e15 ? String(Int64(x)) : "\(x)" }
                 value = (log ? "log:" : "") + f(low) + ".." + f(high)
             }
             words += ["--set", Self.quoted("\(axis.key)=\(value)")]
@@ -46,6 +53,7 @@ struct SweepJob: Codable, Equatable {
         if let seed = sweep.firstSeed { words += ["--seed", String(seed)] }
         if let sample = sweep.sample { words += ["--sample", String(sample)] }
         if halving { words.append("--halving") }
+        if ((try? sweep.count()) ?? 0) > Sweep.runLimit { words.append("--yes") }
         return words.joined(separator: " ")
     }
 
@@ -83,8 +91,10 @@ struct SweepRecord: Codable {
         /// Every `key=value` of the run, in the sweep's order.
         var settings: [String]
         var seed: Int64?
+        /// The recipe of a run of a Swift `Experiment` (nil: the sweep's).
+        var recipe: String? = nil
         var status: SweepRunStatus
-        /// The run folder of the newest attempt, relative to `results/<recipe>/`.
+        /// The run folder of the newest attempt, relative to the results folder (`lenet/<run>`).
         var folder: String?
         /// Folders of earlier attempts: stopped and resumed from their snapshots, or started over.
         var earlier: [String]? = nil
@@ -102,7 +112,9 @@ struct SweepRecord: Codable {
         command = job.command
         created = EnvironmentRecord.timestamp(date)
         updated = created
-        self.runs = runs.enumerated().map { Run(number: $0.offset + 1, settings: $0.element.settings, seed: $0.element.seed, status: .waiting) }
+        self.runs = runs.enumerated().map {
+            Run(number: $0.offset + 1, settings: $0.element.settings, seed: $0.element.seed, recipe: $0.element.recipe, status: .waiting)
+        }
     }
 
     /// Reads `folder/sweep.json`, naming the file when it is not one.
@@ -132,7 +144,11 @@ struct SweepRecord: Codable {
 
     /// The settings that tell the runs apart (the axes with more than one value), `key=value`.
     func varying(_ run: Run) -> [String] {
-        let keys = Set(job.sweep.varyingKeys)
-        return run.settings.filter { keys.contains(String($0.prefix { $0 != "=" })) }
+        let keys = job.sweep.varyingKeys
+        // An experiment's run may leave a key out that others set: "-" keeps the columns aligned.
+        return keys.map { key in
+            if key == "recipe", job.sweep.explicit != nil { return "recipe=\(run.recipe ?? job.recipe)" }
+            return run.settings.last { $0.hasPrefix(key + "=") } ?? "\(key)=-"
+        }
     }
 }

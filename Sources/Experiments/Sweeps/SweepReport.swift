@@ -21,11 +21,11 @@ struct SweepReport {
     /// Reads the runs of the sweep in `folder` (results/<recipe>/sweeps/<id>).
     static func load(_ folder: URL, rankBy: String? = nil) throws -> SweepReport {
         let record = try SweepRecord.read(folder)
-        let recipeFolder = folder.deletingLastPathComponent().deletingLastPathComponent()
+        let results = folder.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         var runs: [Int: RecordedRun] = [:]
         for run in record.runs {
             guard let name = run.folder else { continue }
-            let url = recipeFolder.appendingPathComponent(name)
+            let url = results.appendingPathComponent(name)
             if FileManager.default.fileExists(atPath: url.appendingPathComponent("recipe.json").path) {
                 runs[run.number] = try RecordedRun.load(url)
             }

@@ -17,7 +17,6 @@ final class SweepRunner {
     var shouldStop: () -> Bool = { false }
 
     var folder: URL { results.appendingPathComponent(job.recipe).appendingPathComponent("sweeps").appendingPathComponent(job.id) }
-    private var recipeFolder: URL { results.appendingPathComponent(job.recipe) }
 
     init(job: SweepJob, results: URL, executable: URL, parallel: Int, threads: Int,
          interactive: Bool = isatty(STDERR_FILENO) != 0,
@@ -59,6 +58,7 @@ final class SweepRunner {
             guard record.job == job else {
                 throw CLIError("\(folder.path) holds another sweep (\(record.command)); move it aside or use another --results folder")
             }
+            for i in record.runs.indices { settle(&record.runs[i]) }
             let counts = Dictionary(grouping: record.runs, by: \.status).mapValues(\.count)
             let final = (counts[.finished] ?? 0) + (counts[.halted] ?? 0)
             let resumable = record.runs.filter { ![.finished, .halted].contains($0.status) && snapshot(of: $0) != nil }.count
@@ -79,16 +79,25 @@ final class SweepRunner {
         var stopping = false
         var lastLine = Date()
         var changed = false
-        while !waiting.isEmpty || !active.isEmpty {
+        var lastSignal = Date()
+        while (!stopping && !waiting.isEmpty) || !active.isEmpty {
             if !stopping, shouldStop() {
                 stopping = true
                 say("Stopping the sweep: the running runs stop with a snapshot; the same command finishes it")
                 for run in active { run.process.terminate() }
+                lastSignal = Date()
+            } else if stopping, Date().timeIntervalSince(lastSignal) > 5 {
+                // A run still setting up may not have its handler yet: ask again.
+                for run in active where !run.done { run.process.terminate() }
+                lastSignal = Date()
             }
             while !stopping, active.count < parallel, let next = waiting.first {
                 waiting.removeFirst()
                 active.append(try launch(&record, next))
                 changed = true
+            }
+            if job.halving {
+                for run in active where judge(run, in: &record) { changed = true }
             }
             for run in active where run.done {
                 finish(run, in: &record)
@@ -103,9 +112,6 @@ final class SweepRunner {
                     + " (\(progress(record, active: active.filter { !$0.done }, waiting: waiting.count, started: started, finishedHere: finishedHere)))")
             }
             active.removeAll { $0.done }
-            if job.halving {
-                for run in active where !run.done && judge(run, in: &record) { changed = true }
-            }
             // A run's folder is recorded as soon as it exists, so that a sweep killed now
             // resumes the run from the snapshots it writes there.
             for run in active {
@@ -129,13 +135,35 @@ final class SweepRunner {
         return record
     }
 
-    /// The newest `.solverstate` of the run's latest attempt.
+    /// The newest complete snapshot (a `.solverstate` with its `.caffemodel`) of the run's
+    /// attempts, the latest attempt first: one stopped before its first snapshot resumes from
+    /// the attempt before.
     func snapshot(of run: SweepRecord.Run) -> URL? {
-        guard let name = run.folder else { return nil }
-        let snapshots = recipeFolder.appendingPathComponent(name).appendingPathComponent("snapshots")
-        guard let model = WeightsLocation.newestSnapshot(in: snapshots) else { return nil }
-        let state = model.deletingPathExtension().appendingPathExtension("solverstate")
-        return FileManager.default.fileExists(atPath: state.path) ? state : nil
+        let attempts = (run.folder.map { [$0] } ?? []) + (run.earlier ?? []).reversed()
+        for name in attempts {
+            let snapshots = results.appendingPathComponent(name).appendingPathComponent("snapshots")
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: snapshots.path)) ?? []
+            let complete = names.filter { $0.hasSuffix(".solverstate") }.compactMap { state -> (Int, URL)? in
+                let base = String(state.dropLast(".solverstate".count))
+                guard names.contains(base + ".caffemodel"), let range = base.range(of: "_iter_", options: .backwards),
+                      let n = Int(base[range.upperBound...]) else { return nil }
+                return (n, snapshots.appendingPathComponent(state))
+            }
+            if let newest = complete.max(by: { $0.0 < $1.0 }) { return newest.1 }
+        }
+        return nil
+    }
+
+    /// How a run recorded as going or stopped really ended, from its folder: a sweep killed
+    /// between a run's end and its record would otherwise run it again.
+    private func settle(_ entry: inout SweepRecord.Run) {
+        guard [.running, .stopped].contains(entry.status), let name = entry.folder,
+              let data = try? Data(contentsOf: results.appendingPathComponent(name).appendingPathComponent("summary.json")),
+              let summary = try? SpecJSONDecoding.decoder().decode(RecordedRun.SummaryFile.self, from: data),
+              summary.status == RunStatus.finished.rawValue else { return }
+        entry.status = .finished
+        entry.finalTest = summary.summary?.finalTest
+        entry.seconds = summary.summary?.seconds
     }
 
     private func launch(_ record: inout SweepRecord, _ index: Int) throws -> ActiveRun {
@@ -144,8 +172,9 @@ final class SweepRunner {
         // The seed names the folder only where it varies (--seeds).
         let seedLabel = job.sweep.seeds != nil ? entry.seed.map { ["seed=\($0)"] } ?? [] : []
         let label = RunFolder.label(for: record.varying(entry) + seedLabel)
-        var arguments = ["train"] + job.source + job.shared
-            + ["--results", results.path, "--threads", String(threads), "--sweep-run", "\(record.id)/\(entry.number)", "--run-label", label]
+        var arguments = ["train"] + (entry.recipe.map { [$0] } ?? job.source) + job.shared
+            + ["--results", results.path, "--threads", String(threads), "--sweep-run", "\(record.id)/\(entry.number)",
+                          "--sweep-parent", String(getpid()), "--run-label", label]
         arguments += entry.settings.flatMap { ["--set", $0] }
         arguments += (record.varying(entry) + seedLabel).flatMap { ["--hparam", $0] }
         if let seed = entry.seed { arguments += ["--seed", String(seed)] }
@@ -162,10 +191,11 @@ final class SweepRunner {
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         let active = ActiveRun(index: index, process: process, log: logURL, resumedFrom: resume)
-        process.terminationHandler = { _ in active.exited() }
+        process.terminationHandler = { [weak active] _ in active?.exited() }
         do {
             try process.run()
         } catch {
+            try? log.close()
             throw CLIError("cannot start \(executable.path) for run \(entry.number) of the sweep: \(UserMessage.describe(error))")
         }
         try? log.close()
@@ -186,7 +216,8 @@ final class SweepRunner {
         // Only asked once the process has exited (Foundation traps otherwise).
         let status = run.process.terminationStatus
         if let path = run.reportedFolder { adopt(path, into: &entry) }
-        let summaryURL = entry.folder.map { recipeFolder.appendingPathComponent($0).appendingPathComponent("summary.json") }
+        // Only this attempt's folder says how this attempt ended.
+        let summaryURL = run.reportedFolder.map { URL(fileURLWithPath: $0).appendingPathComponent("summary.json") }
         if let summaryURL, let data = try? Data(contentsOf: summaryURL),
            let summary = try? SpecJSONDecoding.decoder().decode(RecordedRun.SummaryFile.self, from: data) {
             entry.status = SweepRunStatus(rawValue: summary.status ?? "") ?? .failed
@@ -198,13 +229,14 @@ final class SweepRunner {
             entry.status = .failed
             let printed = ((try? String(contentsOf: run.log, encoding: .utf8)) ?? "")
                 .split(separator: "\n").suffix(3).joined(separator: " ")
-            entry.error = printed.isEmpty ? "the run exited with status \(status) before writing its summary" : printed
+            let how = run.process.terminationReason == .uncaughtSignal ? "was killed by signal \(status)" : "exited with status \(status)"
+            entry.error = printed.isEmpty ? "the run \(how) before writing its summary" : printed
         }
         record.runs[run.index] = entry
         if let name = entry.folder {
             let link = folder.appendingPathComponent("runs").appendingPathComponent(String(format: "%03d", entry.number))
             try? FileManager.default.removeItem(at: link)
-            _ = symlink("../../../" + name, link.path)
+            _ = symlink("../../../../" + name, link.path)
         }
     }
 
@@ -241,7 +273,8 @@ final class SweepRunner {
     /// when that changed the record.
     @discardableResult
     private func adopt(_ path: String, into entry: inout SweepRecord.Run) -> Bool {
-        let name = URL(fileURLWithPath: path).lastPathComponent
+        let url = URL(fileURLWithPath: path)
+        let name = url.deletingLastPathComponent().lastPathComponent + "/" + url.lastPathComponent
         guard entry.folder != name else { return false }
         if let old = entry.folder { entry.earlier = (entry.earlier ?? []) + [old] }
         entry.folder = name
@@ -340,6 +373,7 @@ final class ActiveRun: @unchecked Sendable {
                 buffer.append(data)
                 for report in SweepChildReport.take(from: &buffer) { take(report) }
             }
+            try? handle.close()
             lock.withLock { readAll = true }
         }
         thread.start()

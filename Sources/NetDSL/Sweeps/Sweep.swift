@@ -12,6 +12,8 @@ public struct Sweep: Codable, Equatable, Sendable {
     public var firstSeed: Int64?
     /// `--sample N`: N settings drawn at random (seeded by the sweep itself) instead of the grid.
     public var sample: Int?
+    /// The runs a Swift `Experiment` declares, each with its recipe, instead of the axes' grid.
+    public var explicit: [Run]? = nil
 
     /// The most runs a sweep may have unless the user confirms it (`--yes`).
     public static let runLimit = 64
@@ -33,28 +35,46 @@ public struct Sweep: Codable, Equatable, Sendable {
         self.init(axes: axes, seeds: seeds, firstSeed: firstSeed, sample: sample)
     }
 
-    /// One run: its `key=value` settings, in the axes' order, and its seed (nil: the recipe's).
+    /// One run: its `key=value` settings, in the axes' order, its seed (nil: the recipe's) and,
+    /// in an experiment's, its recipe (nil: the sweep's).
     public struct Run: Codable, Equatable, Sendable {
         public var settings: [String]
         public var seed: Int64?
+        public var recipe: String? = nil
 
-        public init(settings: [String], seed: Int64?) {
+        public init(settings: [String], seed: Int64?, recipe: String? = nil) {
             self.settings = settings
             self.seed = seed
+            self.recipe = recipe
         }
     }
 
     /// Whether this asks for more than one run (otherwise it is an ordinary run).
     public var isSweep: Bool {
-        seeds != nil || sample != nil || axes.contains(where: \.varies)
+        explicit != nil || seeds != nil || sample != nil || axes.contains(where: \.varies)
     }
 
-    /// The axes that take more than one value.
-    public var varyingKeys: [String] { axes.filter(\.varies).map(\.key) }
+    /// The settings that take more than one value: the axes that do, or the keys an
+    /// experiment's runs do not all set alike (with `recipe` first when its recipes differ).
+    public var varyingKeys: [String] {
+        guard let explicit else { return axes.filter(\.varies).map(\.key) }
+        var keys: [String] = []
+        var values: [String: Set<String>] = [:]
+        for run in explicit {
+            for setting in run.settings {
+                let key = String(setting.prefix { $0 != "=" })
+                if values[key] == nil { keys.append(key) }
+                values[key, default: []].insert(String(setting.drop { $0 != "=" }))
+            }
+        }
+        let varying = keys.filter { key in (values[key]?.count ?? 0) > 1 || explicit.contains { !$0.settings.contains { $0.hasPrefix(key + "=") } } }
+        return (Set(explicit.map(\.recipe)).count > 1 ? ["recipe"] : []) + varying
+    }
 
     /// The runs, grid order (the last axis fastest) or drawn, seeds innermost; checked before
     /// anything runs.
     public func runs() throws -> [Run] {
+        try validate()
         if let seeds {
             guard seeds >= 1 else { throw SweepError("--seeds \(seeds): give 1 or more") }
             if let firstSeed, firstSeed < 0 || firstSeed > Int64.max - Int64(seeds) {
@@ -62,6 +82,10 @@ public struct Sweep: Codable, Equatable, Sendable {
             }
         }
         let settings: [[String]]
+        let seedList: [Int64?] = seeds.map { n in (0..<n).map { (firstSeed ?? 1) + Int64($0) } } ?? [firstSeed]
+        if let explicit {
+            return explicit.flatMap { run in seedList.map { Run(settings: run.settings, seed: $0, recipe: run.recipe) } }
+        }
         if let sample {
             guard sample >= 1 else { throw SweepError("--sample \(sample): give 1 or more") }
             guard axes.contains(where: \.varies) else {
@@ -79,13 +103,43 @@ public struct Sweep: Codable, Equatable, Sendable {
             }
             settings = grid
         }
-        let seedList: [Int64?] = seeds.map { n in (0..<n).map { (firstSeed ?? 1) + Int64($0) } } ?? [firstSeed]
         return settings.flatMap { s in seedList.map { Run(settings: s, seed: $0) } }
+    }
+
+    /// How many runs `runs()` makes, counted without making them (a grid of millions is an
+    /// error to print, not a list to build).
+    public func count() throws -> Int {
+        try validate()
+        var total = seeds ?? 1
+        let factors = explicit.map { [$0.count] } ?? sample.map { [$0] } ?? axes.map { axis -> Int in
+            if case .values(let values) = axis.domain { return values.count }
+            return 1
+        }
+        for factor in factors {
+            let (product, overflow) = total.multipliedReportingOverflow(by: factor)
+            total = overflow ? .max : product
+        }
+        return total
+    }
+
+    /// Checks what a sweep.json may hold as much as what `--set` parsing does.
+    private func validate() throws {
+        for axis in axes {
+            switch axis.domain {
+            case .values(let values):
+                guard !values.isEmpty else { throw SweepError("--set \(axis.key) has no values") }
+            case .range(let low, let high, let log, let integer):
+                guard low.isFinite, high.isFinite, low < high, !log || low > 0,
+                      !integer || (Swift.abs(low) <= 1e15 && Swift.abs(high) <= 1e15) else {
+                    throw SweepError("--set \(axis.key): the range \(low)..\(high) is empty or out of bounds")
+                }
+            }
+        }
     }
 
     /// Throws unless the sweep has at most `runLimit` runs or the user confirmed it.
     public func checkSize(confirmed: Bool) throws {
-        let count = try runs().count
+        let count = try count()
         guard count <= Self.runLimit || confirmed else {
             let parts = axes.filter(\.varies).map { axis -> String in
                 if case .values(let values) = axis.domain { return "\(values.count) values of \(axis.key)" }

@@ -42,14 +42,14 @@ extension ExperimentsSuite {
             // The runs that were going notice and stop with a snapshot (never left running on).
             let running = record.runs.filter { $0.status == .running && $0.folder != nil }
             for run in running {
-                let summary = results.appendingPathComponent("lenet").appendingPathComponent(try #require(run.folder)).appendingPathComponent("summary.json")
+                let summary = results.appendingPathComponent(try #require(run.folder)).appendingPathComponent("summary.json")
                 try TestData.waitFor("run \(run.number) to stop after its sweep was killed", timeout: 60) {
                     ((try? String(contentsOf: summary, encoding: .utf8)) ?? "").contains("\"status\" : \"stopped\"")
                 }
             }
             let finished = try SweepRecord.read(folder).runs.filter { $0.status == .finished }
             let before = try finished.map { run in
-                try Data(contentsOf: results.appendingPathComponent("lenet").appendingPathComponent(try #require(run.folder)).appendingPathComponent("summary.json"))
+                try Data(contentsOf: results.appendingPathComponent(try #require(run.folder)).appendingPathComponent("summary.json"))
             }
 
             let (status, output) = try TestData.capture(binary, Self.arguments(results))
@@ -60,18 +60,18 @@ extension ExperimentsSuite {
             for (run, data) in zip(finished, before) {
                 let now = final.runs[run.number - 1]
                 #expect(now.folder == run.folder, "a finished run is not run again")
-                let url = results.appendingPathComponent("lenet").appendingPathComponent(try #require(run.folder)).appendingPathComponent("summary.json")
+                let url = results.appendingPathComponent(try #require(run.folder)).appendingPathComponent("summary.json")
                 #expect(try Data(contentsOf: url) == data)
             }
             for run in running where run.status == .running {
                 let now = final.runs[run.number - 1]
                 #expect(now.earlier == [try #require(run.folder)], "the stopped attempt is kept as an earlier one")
-                let log = try String(contentsOf: results.appendingPathComponent("lenet").appendingPathComponent(try #require(now.folder)).appendingPathComponent("train.log"), encoding: .utf8)
+                let log = try String(contentsOf: results.appendingPathComponent(try #require(now.folder)).appendingPathComponent("train.log"), encoding: .utf8)
                 #expect(log.contains("Resuming from "), "run \(run.number) resumes from its snapshot")
             }
             // Every run says which sweep it belongs to, and how many threads it had.
             for run in final.runs {
-                let environment = try String(contentsOf: results.appendingPathComponent("lenet").appendingPathComponent(try #require(run.folder)).appendingPathComponent("environment.json"), encoding: .utf8)
+                let environment = try String(contentsOf: results.appendingPathComponent(try #require(run.folder)).appendingPathComponent("environment.json"), encoding: .utf8)
                 #expect(environment.contains("\"sweep\" : \"\(record.id)/\(run.number)\""))
             }
             #expect(output.contains("Winner: "), "\(output)")
@@ -84,6 +84,34 @@ extension ExperimentsSuite {
             let (again, againOutput) = try TestData.capture(binary, Self.arguments(results))
             #expect(again == 0)
             #expect(againOutput.contains("4 finished, 0 resume from their snapshots, 0 start"), "\(againOutput)")
+        }
+
+        @Test func aSwiftDeclaredExperimentRunsAndIsListedLikeARecipe() throws {
+            try TestData.ensureFashionMNIST()
+            let binary = try #require(TestData.executable, "the experiments executable is not beside the tests")
+            let results = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: results) }
+            let (listed, list) = try TestData.capture(binary, ["list"])
+            #expect(listed == 0)
+            #expect(list.contains("lenet-lr  LeNet at three learning rates and two momenta (a sweep of six runs) [6 runs]"), "\(list)")
+            let (status, output) = try TestData.capture(binary, ["lenet-lr", "--results", results.path, "--iterations", "40", "--quiet",
+                                                                 "--set", "solver.test_interval=40", "--set", "solver.test_iter=5"])
+            #expect(status == 0, "\(output)")
+            let record = try SweepRecord.read(results.appendingPathComponent("lenet-lr/sweeps/latest"))
+            #expect(record.runs.count == 6)
+            #expect(record.runs.allSatisfy { $0.status == .finished && $0.recipe == "lenet" && ($0.folder ?? "").hasPrefix("lenet/") })
+            #expect(record.runs[1].settings == ["solver.max_iter=40", "solver.test_interval=40", "solver.test_iter=5",
+                                                "solver.base_lr=0.02", "solver.momentum=0.95"])
+            #expect(output.contains("rank  base_lr  momentum"), "\(output)")
+            #expect(output.contains("Winner: base_lr="))
+            // Its runs are ordinary runs of the recipe.
+            let summary = try String(contentsOf: results.appendingPathComponent(try #require(record.runs[0].folder)).appendingPathComponent("summary.json"), encoding: .utf8)
+            #expect(summary.contains("\"status\" : \"finished\""))
+            #expect {
+                try TestData.train(["lenet-lr", "--results", results.path, "--set", "solver.base_lr=0.1,0.2"])
+            } throws: { error in
+                "\(error)".contains("experiment lenet-lr declares its runs in Swift")
+            }
         }
 
         @Test func aBadSweepIsAnErrorBeforeAnythingRuns() throws {
