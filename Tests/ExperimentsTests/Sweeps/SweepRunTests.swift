@@ -39,13 +39,18 @@ extension ExperimentsSuite {
             process.waitUntilExit()
             let record = try #require(killedAt)
             let folder = sweeps.appendingPathComponent(record.id)
-            // The runs that were going notice and stop with a snapshot (never left running on).
-            let running = record.runs.filter { $0.status == .running && $0.folder != nil }
-            for run in running {
+            // The runs that were going notice and stop with a snapshot (never left running on),
+            // unless they reached their last iteration first.
+            var running: [SweepRecord.Run] = []
+            var endedAnyway: [SweepRecord.Run] = []
+            for run in record.runs where run.status == .running && run.folder != nil {
                 let summary = results.appendingPathComponent(try #require(run.folder)).appendingPathComponent("summary.json")
+                var text = ""
                 try TestData.waitFor("run \(run.number) to stop after its sweep was killed", timeout: 60) {
-                    ((try? String(contentsOf: summary, encoding: .utf8)) ?? "").contains("\"status\" : \"stopped\"")
+                    text = (try? String(contentsOf: summary, encoding: .utf8)) ?? ""
+                    return text.contains("\"status\" : \"stopped\"") || text.contains("\"status\" : \"finished\"")
                 }
+                if text.contains("\"status\" : \"stopped\"") { running.append(run) } else { endedAnyway.append(run) }
             }
             let finished = try SweepRecord.read(folder).runs.filter { $0.status == .finished }
             let before = try finished.map { run in
@@ -54,7 +59,7 @@ extension ExperimentsSuite {
 
             let (status, output) = try TestData.capture(binary, Self.arguments(results))
             #expect(status == 0, "\(output)")
-            #expect(output.contains("Resuming sweep \(record.id) (4 runs): \(finished.count) finished"), "\(output)")
+            #expect(output.contains("Resuming sweep \(record.id) (4 runs): \(finished.count + endedAnyway.count) finished"), "\(output)")
             let final = try SweepRecord.read(folder)
             #expect(final.runs.allSatisfy { $0.status == .finished }, "\(final.runs.map(\.status))")
             for (run, data) in zip(finished, before) {
@@ -63,7 +68,10 @@ extension ExperimentsSuite {
                 let url = results.appendingPathComponent(try #require(run.folder)).appendingPathComponent("summary.json")
                 #expect(try Data(contentsOf: url) == data)
             }
-            for run in running where run.status == .running {
+            for run in endedAnyway {
+                #expect(final.runs[run.number - 1].folder == run.folder, "a run that finished while its sweep was down is kept")
+            }
+            for run in running {
                 let now = final.runs[run.number - 1]
                 #expect(now.earlier == [try #require(run.folder)], "the stopped attempt is kept as an earlier one")
                 let log = try String(contentsOf: results.appendingPathComponent(try #require(now.folder)).appendingPathComponent("train.log"), encoding: .utf8)
