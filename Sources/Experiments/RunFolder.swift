@@ -69,10 +69,16 @@ final class RunFolder {
 
     /// Points `latest` at this run (replacing the link atomically).
     func markLatest() {
-        let link = recipeDirectory.appendingPathComponent("latest")
-        let temporary = recipeDirectory.appendingPathComponent(".latest-\(ProcessInfo.processInfo.processIdentifier)")
+        Self.pointLatest(in: recipeDirectory, at: url.lastPathComponent)
+    }
+
+    /// Makes `folder/latest` a link to `name`, replacing it atomically (a new link renamed over
+    /// the old), so a reader never finds it missing.
+    static func pointLatest(in folder: URL, at name: String) {
+        let link = folder.appendingPathComponent("latest")
+        let temporary = folder.appendingPathComponent(".latest-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: temporary)
-        guard symlink(url.lastPathComponent, temporary.path) == 0 else { return }
+        guard symlink(name, temporary.path) == 0 else { return }
         if rename(temporary.path, link.path) != 0 { unlink(temporary.path) }
     }
 }

@@ -307,12 +307,7 @@ final class SweepRunner {
     }
 
     private func markLatest() {
-        let sweeps = folder.deletingLastPathComponent()
-        let link = sweeps.appendingPathComponent("latest")
-        let temporary = sweeps.appendingPathComponent(".latest-\(ProcessInfo.processInfo.processIdentifier)")
-        try? FileManager.default.removeItem(at: temporary)
-        guard symlink(job.id, temporary.path) == 0 else { return }
-        if rename(temporary.path, link.path) != 0 { unlink(temporary.path) }
+        RunFolder.pointLatest(in: folder.deletingLastPathComponent(), at: job.id)
     }
 
     private var lineShown = false

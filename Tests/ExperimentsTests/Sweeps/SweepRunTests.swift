@@ -122,6 +122,23 @@ extension ExperimentsSuite {
             }
         }
 
+        @Test func aRunThatFailsIsReportedAndTheOthersGoOn() throws {
+            try TestData.ensureFashionMNIST()
+            let binary = try #require(TestData.executable, "the experiments executable is not beside the tests")
+            let results = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: results) }
+            // A learning rate of 1e30 makes the loss infinite, which stops that run.
+            let (status, output) = try TestData.capture(binary, ["lenet", "--results", results.path, "--iterations", "30", "--parallel", "1",
+                                                                 "--set", "solver.base_lr=1e30,0.01", "--set", "solver.test_interval=30",
+                                                                 "--set", "solver.test_iter=5"])
+            #expect(status != 0, "a sweep with a failed run exits with an error")
+            let record = try SweepRecord.read(results.appendingPathComponent("lenet/sweeps/latest"))
+            #expect(record.runs.map(\.status) == [.failed, .finished])
+            #expect(record.runs[0].error?.contains("NaN or infinite") == true, "\(record.runs[0].error ?? "")")
+            #expect(output.contains("Run #1 failed: "), "\(output)")
+            #expect(output.contains("Winner: base_lr=0.01"))
+        }
+
         @Test func aBadSweepIsAnErrorBeforeAnythingRuns() throws {
             let results = try TestData.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: results) }
