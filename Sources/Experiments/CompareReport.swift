@@ -28,11 +28,15 @@ struct CompareReport {
         return runs.indices.map { i in
             guard !rows.isEmpty else { return runs[i].name }
             return rows.map { row in
-                let key = row.key.hasPrefix("solver.") ? String(row.key.dropFirst(7))
-                        : row.key.hasPrefix("data.") ? String(row.key.dropFirst(5)) : row.key
-                return "\(key)=\(row.values[i])"
+                "\(Self.shortKey(row.key))=\(row.values[i])"
             }.joined(separator: ", ")
         }
+    }
+
+    /// A setting's key (or `key=value`) as tables show it: `solver.base_lr` as `base_lr`,
+    /// `data.train.batch_size` as `train.batch_size`.
+    static func shortKey(_ key: String) -> String {
+        key.hasPrefix("solver.") ? String(key.dropFirst(7)) : key.hasPrefix("data.") ? String(key.dropFirst(5)) : key
     }
 
     /// The test outputs in the order the first run's test net reports them (Caffe's output #0

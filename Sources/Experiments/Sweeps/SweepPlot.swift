@@ -12,7 +12,7 @@ enum SweepPlot {
         out += "<p>\(escapeXML(sweep.record.command))</p>\n"
         out += sweep.table().html()
         if let winner = sweep.winner, let output = sweep.output, let mean = winner.mean {
-            out += "<p><b>Winner:</b> " + escapeXML(zip(sweep.keys, winner.values).map { "\(SweepRecord.short($0))=\($1)" }.joined(separator: " "))
+            out += "<p><b>Winner:</b> " + escapeXML(zip(sweep.keys, winner.values).map { "\(CompareReport.shortKey($0))=\($1)" }.joined(separator: " "))
                 + " (test \(escapeXML(output)) \(CompareReport.number(mean)))</p>\n"
         }
         out += "<h3>Settings against test \(escapeXML(sweep.output ?? "score"))</h3>\n"
@@ -73,7 +73,7 @@ enum SweepPlot {
                 labels = distinct.map { ($0, position($0) ?? 0.5) }
             }
             positions.append(position)
-            axes += axis(x: axisX[a], title: SweepRecord.short(key), labels: labels)
+            axes += axis(x: axisX[a], title: CompareReport.shortKey(key), labels: labels)
         }
         let finite = scores.compactMap { $0 }
         let ticks = ComparePlot.ticks(finite.min() ?? 0, finite.max() ?? 1, count: 4)

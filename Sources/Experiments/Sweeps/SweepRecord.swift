@@ -137,11 +137,6 @@ struct SweepRecord: Codable {
         try writeAtomically(try SpecJSON.encoder().encode(self), to: folder.appendingPathComponent("sweep.json"))
     }
 
-    /// `solver.base_lr=0.01` as `base_lr=0.01`, `data.train.batch_size=32` as `train.batch_size=32`.
-    static func short(_ setting: String) -> String {
-        setting.hasPrefix("solver.") ? String(setting.dropFirst(7)) : setting.hasPrefix("data.") ? String(setting.dropFirst(5)) : setting
-    }
-
     /// The settings that tell the runs apart (the axes with more than one value), `key=value`.
     func varying(_ run: Run) -> [String] {
         let keys = job.sweep.varyingKeys

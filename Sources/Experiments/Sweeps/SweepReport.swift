@@ -92,7 +92,7 @@ struct SweepReport {
         let rows = rows ?? self.rows
         let seeded = rows.contains { $0.numbers.count > 1 }
         let metric = output.map { seeded ? "\($0) (mean ± sd)" : $0 } ?? "result"
-        let header = ["rank"] + keys.map(SweepRecord.short) + [metric, "runs"]
+        let header = ["rank"] + keys.map(CompareReport.shortKey) + [metric, "runs"]
         var table: [[String]] = []
         for (i, row) in rows.enumerated() {
             let rank = row.mean == nil ? "-" : String(i + 1) + (i == 0 ? " *" : "")
@@ -119,7 +119,7 @@ struct SweepReport {
         out += "\n"
         out += table(rows).render(indent: 2)
         if let winner, let output, let mean = winner.mean {
-            let setting = zip(keys, winner.values).map { "\(SweepRecord.short($0))=\($1)" }.joined(separator: " ")
+            let setting = zip(keys, winner.values).map { "\(CompareReport.shortKey($0))=\($1)" }.joined(separator: " ")
             out += "Winner: " + (setting.isEmpty ? "the recipe's settings" : setting) + ", test \(output) \(CompareReport.number(mean))"
                 + (winner.scores.count > 1 ? " over \(winner.scores.count) seeds" : "") + "\n"
         } else {

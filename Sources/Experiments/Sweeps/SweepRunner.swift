@@ -204,7 +204,7 @@ final class SweepRunner {
         entry.error = nil
         record.runs[index] = entry
         say("run \(entry.number)/\(record.runs.count) " + (resume.map { "resumes from \($0.lastPathComponent)" } ?? "starts")
-            + ": " + (record.varying(entry).isEmpty ? "the recipe's settings" : record.varying(entry).map(SweepRecord.short).joined(separator: " "))
+            + ": " + (record.varying(entry).isEmpty ? "the recipe's settings" : record.varying(entry).map(CompareReport.shortKey).joined(separator: " "))
             + (entry.seed.map { " seed \($0)" } ?? ""))
         return active
     }
