@@ -28,17 +28,19 @@ enum WeightsLocation {
     static func newestSnapshot(in folder: URL) -> URL? {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
             .filter { $0.hasSuffix(".caffemodel") }
-        let numbered = names.compactMap { name -> (Int, String)? in
-            guard let range = name.range(of: "_iter_", options: .backwards),
-                  let n = Int(name[range.upperBound...].dropLast(".caffemodel".count)) else { return nil }
-            return (n, name)
-        }
+        let numbered = names.compactMap { name in iteration(of: name, suffix: ".caffemodel").map { ($0, name) } }
         if let newest = numbered.max(by: { $0.0 < $1.0 }) { return folder.appendingPathComponent(newest.1) }
         let dated = names.map { name -> (Date, String) in
             let attributes = try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)
             return ((attributes?[.modificationDate] as? Date) ?? .distantPast, name)
         }
         return dated.max { $0.0 < $1.0 }.map { folder.appendingPathComponent($0.1) }
+    }
+
+    /// N in a snapshot's file name `<prefix>_iter_N<suffix>`.
+    static func iteration(of name: String, suffix: String) -> Int? {
+        guard name.hasSuffix(suffix), let range = name.range(of: "_iter_", options: .backwards) else { return nil }
+        return Int(name[range.upperBound...].dropLast(suffix.count))
     }
 
     /// `spec`'s TEST graph with every learnable layer's weights from `file` (test, classify,

@@ -143,10 +143,9 @@ final class SweepRunner {
         for name in attempts {
             let snapshots = results.appendingPathComponent(name).appendingPathComponent("snapshots")
             let names = (try? FileManager.default.contentsOfDirectory(atPath: snapshots.path)) ?? []
-            let complete = names.filter { $0.hasSuffix(".solverstate") }.compactMap { state -> (Int, URL)? in
-                let base = String(state.dropLast(".solverstate".count))
-                guard names.contains(base + ".caffemodel"), let range = base.range(of: "_iter_", options: .backwards),
-                      let n = Int(base[range.upperBound...]) else { return nil }
+            let complete = names.compactMap { state -> (Int, URL)? in
+                guard let n = WeightsLocation.iteration(of: state, suffix: ".solverstate"),
+                      names.contains(String(state.dropLast(".solverstate".count)) + ".caffemodel") else { return nil }
                 return (n, snapshots.appendingPathComponent(state))
             }
             if let newest = complete.max(by: { $0.0 < $1.0 }) { return newest.1 }
@@ -154,12 +153,17 @@ final class SweepRunner {
         return nil
     }
 
+    /// A run folder's summary.json, when it has a readable one.
+    private static func summary(in folder: URL) -> RecordedRun.SummaryFile? {
+        guard let data = try? Data(contentsOf: folder.appendingPathComponent("summary.json")) else { return nil }
+        return try? SpecJSONDecoding.decoder().decode(RecordedRun.SummaryFile.self, from: data)
+    }
+
     /// How a run recorded as going or stopped really ended, from its folder: a sweep killed
     /// between a run's end and its record would otherwise run it again.
     private func settle(_ entry: inout SweepRecord.Run) {
         guard [.running, .stopped].contains(entry.status), let name = entry.folder,
-              let data = try? Data(contentsOf: results.appendingPathComponent(name).appendingPathComponent("summary.json")),
-              let summary = try? SpecJSONDecoding.decoder().decode(RecordedRun.SummaryFile.self, from: data),
+              let summary = Self.summary(in: results.appendingPathComponent(name)),
               summary.status == RunStatus.finished.rawValue else { return }
         entry.status = .finished
         entry.finalTest = summary.summary?.finalTest
@@ -217,9 +221,7 @@ final class SweepRunner {
         let status = run.process.terminationStatus
         if let path = run.reportedFolder { adopt(path, into: &entry) }
         // Only this attempt's folder says how this attempt ended.
-        let summaryURL = run.reportedFolder.map { URL(fileURLWithPath: $0).appendingPathComponent("summary.json") }
-        if let summaryURL, let data = try? Data(contentsOf: summaryURL),
-           let summary = try? SpecJSONDecoding.decoder().decode(RecordedRun.SummaryFile.self, from: data) {
+        if let summary = run.reportedFolder.flatMap({ Self.summary(in: URL(fileURLWithPath: $0)) }) {
             entry.status = SweepRunStatus(rawValue: summary.status ?? "") ?? .failed
             if run.halted, entry.status == .stopped { entry.status = .halted }
             entry.error = summary.error
