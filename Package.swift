@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "NetDSL", targets: ["NetDSL"]),
         .library(name: "Runtime", targets: ["Runtime"]),
         .library(name: "Recipes", targets: ["Recipes"]),
+        .library(name: "MPIReplicas", targets: ["MPIReplicas"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
@@ -45,6 +46,9 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
 
+        // Data-parallel training over MPI: Open MPI opened at run time, only under mpirun.
+        .target(name: "MPIReplicas", dependencies: ["Runtime"], path: "Sources/MPIReplicas"),
+
         // Recipes: one file per recipe; the plugin writes the catalogue so none is listed by hand.
         .executableTarget(name: "RecipeCatalogueTool", path: "Sources/RecipeCatalogueTool"),
         .plugin(name: "RecipeCatalogue", capability: .buildTool(),
@@ -55,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "Experiments",
             dependencies: [
-                "NetDSL", "Runtime", "Recipes",
+                "NetDSL", "Runtime", "Recipes", "MPIReplicas",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Experiments"
@@ -76,6 +80,7 @@ let package = Package(
                     path: "Tests/ImportedRecipesTests"),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "NetDSL", "Recipes"],
                     path: "Tests/RuntimeTests", exclude: ["Fixtures"]),
+        .testTarget(name: "MPIReplicasTests", dependencies: ["MPIReplicas"], path: "Tests/MPIReplicasTests"),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Runtime", "NetDSL", "Recipes"],
                     path: "Tests/ExperimentsTests", exclude: ["Fixtures"]),
     ],

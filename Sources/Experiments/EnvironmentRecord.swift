@@ -33,6 +33,8 @@ struct EnvironmentRecord: Codable {
     var threadPool: String? = nil
     /// `<sweep id>/<run number>` for a run that a sweep started.
     var sweep: String? = nil
+    /// The processes that trained the run together under mpirun.
+    var replicas: ReplicaRecord? = nil
 
     static func current(seed: Int64? = nil, compile: CompileOptions) -> EnvironmentRecord {
         let info = ProcessInfo.processInfo
@@ -120,4 +122,12 @@ struct EnvironmentRecord: Codable {
         }
         return nil
     }
+}
+
+/// environment.json's record of a data-parallel run: how many processes, where.
+struct ReplicaRecord: Codable {
+    var processes: Int
+    /// Each process's host, in rank order.
+    var hosts: [String]
+    var mpiLibrary: String
 }

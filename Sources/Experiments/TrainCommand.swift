@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import MPIReplicas
 import NetDSL
 import Recipes
 import Runtime
@@ -31,6 +32,10 @@ struct TrainCommand: ParsableCommand {
 
     @Flag(help: "Train from --weights that match none of the net's layers (a warning, not an error).")
     var allowPartial = false
+
+    @Option(help: ArgumentHelp("Under mpirun: images per update across all processes, split between them (it must divide evenly); by default each process takes the recipe's batch, as Caffe's multi-GPU training does.",
+                               valueName: "N"))
+    var globalBatch: Int?
 
     @Option(help: "Sweeps: run every setting with this many seeds (the first is --seed, default 1).")
     var seeds: Int?
@@ -67,15 +72,44 @@ struct TrainCommand: ParsableCommand {
     var hparam: [String] = []
 
     func run() throws {
+        let launch = MPILaunch.reading(environment: ProcessInfo.processInfo.environment)
+        let distributed = (launch?.size ?? 1) > 1
         if options.solver == nil, let name = options.recipe, let experiment = RecipeCatalog.experiment(named: name) {
+            if distributed { throw CLIError("experiment \(name) runs several runs, each in a process of its own; under mpirun, train one of its recipes") }
             try runExperiment(experiment)
             return
         }
         let sweep = try options.sweep(seeds: seeds, sample: sample)
         if sweep.isSweep {
+            if distributed { throw CLIError("a sweep runs each of its runs in a process of its own; under mpirun, train one setting at a time") }
             try runSweep(sweep)
             return
         }
+        guard let launch, distributed else {
+            try trainOne(replicas: nil)
+            return
+        }
+        let group: MPIReplicaGroup
+        do {
+            group = try MPIReplicaGroup(library: launch.library)
+        } catch {
+            throw CLIError("rank \(launch.rank) of \(launch.size): \(UserMessage.describe(error))")
+        }
+        do {
+            try trainOne(replicas: group)
+        } catch {
+            // The other ranks wait for this one in a sum: end them too, rather than let them hang.
+            if group.rank != 0, !(error is ExitCode) {
+                FileHandle.standardError.write(Data("error: rank \(group.rank): \(UserMessage.describe(error))\n".utf8))
+            }
+            group.abort(code: 1)
+        }
+        try group.finish()
+    }
+
+    /// Trains one run, alone or as one replica of `replicas` (replica 0 writes the run folder).
+    private func trainOne(replicas group: MPIReplicaGroup?) throws {
+        let lead = (group?.rank ?? 0) == 0
         if halving {
             throw CLIError("--halving stops the worse runs of a sweep, but this is one run: give a setting several values (--set solver.base_lr=0.01,0.001)")
         }
@@ -92,7 +126,17 @@ struct TrainCommand: ParsableCommand {
             // still reach its snapshot rather than die writing to it.
             signal(SIGPIPE, SIG_IGN)
         }
-        let (name, net, resolvedPlan, overrides) = try options.resolve()
+        var (name, net, resolvedPlan, overrides) = try options.resolve()
+        if let globalBatch {
+            let replicas = group?.size ?? 1
+            guard globalBatch > 0, globalBatch % replicas == 0 else {
+                throw CLIError("--global-batch \(globalBatch) does not split evenly between \(replicas) processes; give a multiple of \(replicas)")
+            }
+            let key = Overrides.key(of: \DataParams.batchSize, in: .train) ?? "data.train.batch_size"
+            let setting = "\(key)=\(globalBatch / replicas)"
+            (net, resolvedPlan) = try RecipeOptions.apply([setting], net: net, plan: resolvedPlan)
+            overrides.append(setting)
+        }
         var plan = resolvedPlan
         guard resume == nil || weights == nil else {
             throw CLIError("--resume and --weights cannot be used together: a resumed run takes its weights from the snapshot")
@@ -106,12 +150,20 @@ struct TrainCommand: ParsableCommand {
             plan.seed = Int64(bitPattern: state.seed)
         }
         if plan.seed < 0 { plan.seed = Int64(UInt32.random(in: 0...UInt32.max)) }
-        try configureThreads(threads)
+        // Replicas draw from replica 0's seed.
+        if let group, let agreed = Int64(String(decoding: try group.broadcast(Array(String(plan.seed).utf8)), as: UTF8.self)) {
+            plan.seed = agreed
+        }
+        // Processes sharing a machine share its cores.
+        try configureThreads(threads ?? group.map { group in
+            let here = group.hosts.isEmpty ? group.size : group.hosts.filter { $0 == group.hosts[group.rank] }.count
+            return max(1, ProcessInfo.processInfo.activeProcessorCount / max(here, 1))
+        })
         let compile = try compileOptions()
 
-        let folder = try RunFolder(results: URL(fileURLWithPath: results), recipe: name,
-                                   label: runLabel ?? RunFolder.label(for: options.settings))
-        let recorder = try RunRecorder(folder: folder.url, echo: !quiet && !child)
+        let folder = lead ? try RunFolder(results: URL(fileURLWithPath: results), recipe: name,
+                                          label: runLabel ?? RunFolder.label(for: options.settings)) : nil
+        let recorder = try RunRecorder(folder: folder?.url, echo: lead && !quiet && !child)
         if child {
             recorder.sweepReports = { $0.send() }
             let hparams = hparam.map { setting -> (key: String, value: HParamsSummary.Value) in
@@ -123,17 +175,18 @@ struct TrainCommand: ParsableCommand {
             recorder.hparamsStart(hparams, group: group)
         }
         defer { recorder.finish() }
-        try folder.writeJSON(RunRecord(recipe: name, net: net, solver: plan, overrides: overrides,
+        try folder?.writeJSON(RunRecord(recipe: name, net: net, solver: plan, overrides: overrides,
                                        parent: resume.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                        weights: weights,
                                        solverFile: options.solver.map { URL(fileURLWithPath: $0).standardizedFileURL.path }),
                              to: "recipe.json")
         // Sent once recipe.json is there: the sweep reads the run's test interval from it.
-        if child { SweepChildReport(folder: folder.url.path).send() }
+        if child, let folder { SweepChildReport(folder: folder.url.path).send() }
         var environment = EnvironmentRecord.current(seed: plan.seed, compile: compile)
         environment.sweep = sweepRun
-        try folder.writeJSON(environment, to: "environment.json")
-        recorder.log("Run folder: \(folder.url.path)", source: "experiments.swift:1")
+        environment.replicas = group.map { ReplicaRecord(processes: $0.size, hosts: $0.hosts, mpiLibrary: $0.libraryPath) }
+        try folder?.writeJSON(environment, to: "environment.json")
+        if let folder { recorder.log("Run folder: \(folder.url.path)", source: "experiments.swift:1") }
 
         var status = RunStatus.failed
         var summary: TrainingSummary?
@@ -148,19 +201,28 @@ struct TrainCommand: ParsableCommand {
                 case .stopped: recorder.hparamsEnd(.unknown)
                 }
             }
-            try? folder.writeJSON(record, to: "summary.json")
+            try? folder?.writeJSON(record, to: "summary.json")
             environment.markFinished()
-            try? folder.writeJSON(environment, to: "environment.json")
+            try? folder?.writeJSON(environment, to: "environment.json")
         }
         do {
-            try DataPreparation.prepareMissing(for: net) { recorder.log($0, source: "prepare.swift:1") }
+            if lead { try DataPreparation.prepareMissing(for: net) { recorder.log($0, source: "prepare.swift:1") } }
+            // The others wait for the data replica 0 prepares (on one machine, the same files).
+            _ = try group?.sum([0])
             let trainer = try Trainer(spec: net, plan: plan, seed: UInt64(bitPattern: plan.seed),
-                                      recipeName: name, options: compile, observer: recorder)
-            if let snapshot, let resume {
+                                      recipeName: name, options: compile, replicas: group, observer: recorder)
+            if let group {
+                let hosts = Set(group.hosts).count
+                recorder.log("Data-parallel training on \(group.size) processes\(hosts > 1 ? " on \(hosts) hosts" : ""), \(Parallel.threads) thread\(Parallel.threads == 1 ? "" : "s") each: global batch \(trainer.globalBatchSize) = \(group.size) x \(trainer.trainBatchSize)"
+                             + (globalBatch == nil ? " (each process takes the recipe's batch, Caffe's multi-GPU rule; --global-batch N keeps a global batch)" : " (--global-batch)")
+                             + "; learning rate \(String(format: "%g", plan.baseLR)) as set (the linear scaling rule would multiply it by \(group.size))",
+                             source: "parallel.cpp:1")
+            }
+            if lead, let snapshot, let resume {
                 try snapshot.restore(into: trainer)
                 recorder.log("Resuming from \(resume) at iteration \(trainer.iteration)", source: "solver.cpp:464")
             }
-            if let weights {
+            if lead, let weights {
                 let file = try WeightsLocation.resolve(weights)
                 let report = try Weights.load(file, into: trainer.trainGraph)
                 if report.loaded.isEmpty {
@@ -181,13 +243,15 @@ struct TrainCommand: ParsableCommand {
                 recorder.log("snapshot_prefix \"\(given)\": snapshots go to this run's snapshots/ folder as \(prefix)_iter_N.caffemodel and .solverstate; the folder part is not used, so that every run keeps its own",
                              source: "solver.cpp:461")
             }
-            trainer.snapshotter = { trainer in
-                let base = folder.snapshots.appendingPathComponent("\(prefix)_iter_\(trainer.iteration)")
-                return try Snapshot.write(trainer, to: base, relativeTo: FileManager.default.currentDirectoryPath)
+            if let folder {
+                trainer.snapshotter = { trainer in
+                    let base = folder.snapshots.appendingPathComponent("\(prefix)_iter_\(trainer.iteration)")
+                    return try Snapshot.write(trainer, to: base, relativeTo: FileManager.default.currentDirectoryPath)
+                }
             }
             // Only a run that got as far as training becomes `latest`; one that failed to start
             // keeps its folder, with summary.json saying why.
-            folder.markLatest()
+            folder?.markLatest()
             let stopRequested = { stop.requested || (child && getppid() != parent) }
             trainer.shouldStop = stopRequested
             trainer.snapshotRequested = { stop.takeSnapshotRequest() }
@@ -206,7 +270,7 @@ struct TrainCommand: ParsableCommand {
         }
         if let s = summary {
             let tests = s.finalTest.sorted { $0.key < $1.key }.map { "\($0.key) = \(String(format: "%.4f", $0.value))" }
-            recorder.log("Finished \(s.iterations) iterations in \(RunRecorder.duration(s.seconds)) (\(String(format: "%.0f", s.imagesPerSecond)) images/s); \(tests.joined(separator: ", ")). Run folder: \(folder.url.path)", source: "experiments.swift:3")
+            recorder.log("Finished \(s.iterations) iterations in \(RunRecorder.duration(s.seconds)) (\(String(format: "%.0f", s.imagesPerSecond)) images/s); \(tests.joined(separator: ", ")).\(folder.map { " Run folder: \($0.url.path)" } ?? "")", source: "experiments.swift:3")
             if let learning, !learning.learnt {
                 recorder.log("Warning: this run did not learn: " + learning.reasons.joined(separator: "; ")
                              + ". Check the learning rate (--set solver.base_lr=...), the labels and the data; summary.json records it.",

@@ -106,6 +106,32 @@ enum TestData {
         return URL(fileURLWithPath: found)
     }
 
+    /// Open MPI's mpirun, installed with apt-get when it is missing (as Scripts/bootstrap.sh
+    /// does); nil, after saying so, only where it cannot be installed.
+    static func mpirun() throws -> URL? {
+        let path = "/usr/bin/mpirun"
+        if FileManager.default.isExecutableFile(atPath: path) { return URL(fileURLWithPath: path) }
+        let apt = getuid() == 0 ? ["apt-get"] : ["sudo", "-n", "apt-get"]
+        let env = URL(fileURLWithPath: "/usr/bin/env")
+        let install = apt + ["install", "-y", "-qq", "--no-install-recommends", "openmpi-bin", "libopenmpi-dev"]
+        var (status, output) = try capture(env, install, environment: ["DEBIAN_FRONTEND": "noninteractive"])
+        if status != 0 {
+            _ = try capture(env, apt + ["update", "-qq"], environment: ["DEBIAN_FRONTEND": "noninteractive"])
+            (status, output) = try capture(env, install, environment: ["DEBIAN_FRONTEND": "noninteractive"])
+        }
+        guard status == 0, FileManager.default.isExecutableFile(atPath: path) else {
+            print("SKIPPED the MPI check: Open MPI is not installed and apt-get could not install it:\n\(output.suffix(800))")
+            return nil
+        }
+        return URL(fileURLWithPath: path)
+    }
+
+    /// mpirun's arguments for `ranks` processes on this machine, whatever its cores and user
+    /// (CI runs as root on two cores).
+    static func mpirunArguments(ranks: Int) -> [String] {
+        ["--oversubscribe", "--bind-to", "none"] + (getuid() == 0 ? ["--allow-run-as-root"] : []) + ["-np", String(ranks)]
+    }
+
     /// The python of a venv at `venv` where `imports` import (made and pip-installed with
     /// `packages` when they do not, cached across runs); nil, after saying so, only where pip
     /// cannot reach its registry.

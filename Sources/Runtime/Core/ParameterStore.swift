@@ -10,9 +10,13 @@ public final class Parameter {
     public let tensor: Tensor
     public var lrMult: Float
     public var decayMult: Float
+    /// False for statistics a layer keeps (BatchNorm's mean and variance): no gradient, and
+    /// replicas training together average the values rather than the gradients.
+    public let learned: Bool
 
-    init(key: String, layerName: String, index: Int, tensor: Tensor, lrMult: Float, decayMult: Float) {
+    init(key: String, layerName: String, index: Int, tensor: Tensor, lrMult: Float, decayMult: Float, learned: Bool = true) {
         self.key = key
+        self.learned = learned
         self.layerName = layerName
         self.index = index
         self.tensor = tensor
@@ -61,7 +65,7 @@ public final class ParameterStore {
         let tensor = Tensor(shape: shape)
         fill(tensor, with: filler)
         let p = Parameter(key: key, layerName: layer.name, index: index, tensor: tensor,
-                          lrMult: spec.lrMult, decayMult: spec.decayMult)
+                          lrMult: spec.lrMult, decayMult: spec.decayMult, learned: learned)
         parameters.append(p)
         byKey[key] = p
         return tensor

@@ -6,7 +6,8 @@ import NetDSL
 /// Outputs `data` `[batch, C, H', W']` and, when it has a second output, `label` `[batch]`.
 ///
 /// A background thread prepares batches ahead of `forward`. Batch `b` always holds records
-/// `b * batch ..< (b + 1) * batch` (modulo the record count) transformed with generators derived
+/// `b * batch ..< (b + 1) * batch` (modulo the record count; a replica's share where several
+/// processes train together, see `BatchSchedule`) transformed with generators derived
 /// from `(seed, b)`, so the sequence does not depend on thread timing and `seek(toBatch:)` can
 /// resume it exactly from a snapshot.
 public final class DataLayer: Layer {
@@ -27,6 +28,8 @@ public final class DataLayer: Layer {
     public private(set) var recordShape: [Int] = []
     /// `[C, H', W']` after the crop.
     public private(set) var itemShape: [Int] = []
+    /// Which records the batches hold (a replica's share when several processes train together).
+    public private(set) var schedule: BatchSchedule = .sequential
 
     private var prefetcher: Prefetcher?
     /// A seek that cannot be honoured, reported by the next `forward`.
@@ -78,7 +81,7 @@ public final class DataLayer: Layer {
         recordShape = datum.shape
         itemShape = shape
         prefetcher = Prefetcher(reader: reader, transformer: transformer, recordShape: datum.shape,
-                                itemShape: shape, batchSize: params.batchSize, seed: seed)
+                                itemShape: shape, batchSize: params.batchSize, seed: seed, schedule: schedule)
         try reshape(bottoms: bottoms, tops: tops)
         if seekError == nil { prefetcher?.start(atBatch: batchesServed) }
     }
@@ -116,6 +119,19 @@ public final class DataLayer: Layer {
         prefetcher?.start(atBatch: index)
     }
 
+    /// Serves batches by `schedule` from now on, batch `batchesServed` next; a schedule that
+    /// names no replica is reported by the next `forward`.
+    public func follow(_ schedule: BatchSchedule) {
+        prefetcher?.stop()
+        if let problem = schedule.problem() {
+            seekError = LayerError(spec, "cannot deal its records: \(problem)")
+            return
+        }
+        self.schedule = schedule
+        prefetcher?.schedule = schedule
+        if seekError == nil { prefetcher?.start(atBatch: batchesServed) }
+    }
+
     static func missingHint(_ path: String) -> String? {
         let url = URL(fileURLWithPath: path)
         guard url.deletingLastPathComponent().lastPathComponent == "fashion-mnist",
@@ -151,6 +167,8 @@ private final class Prefetcher: @unchecked Sendable {
     let itemCount: Int
     let batchSize: Int
     let seed: UInt64
+    /// Set only while the thread is stopped.
+    var schedule: BatchSchedule
 
     // Guarded by `condition`.
     private let condition = NSCondition()
@@ -164,8 +182,9 @@ private final class Prefetcher: @unchecked Sendable {
     private var cursor: LMDBCursor?
 
     init(reader: LMDBReader, transformer: DataTransformer, recordShape: [Int], itemShape: [Int],
-         batchSize: Int, seed: UInt64) {
+         batchSize: Int, seed: UInt64, schedule: BatchSchedule) {
         self.reader = reader
+        self.schedule = schedule
         self.transformer = transformer
         self.recordShape = recordShape
         itemCount = itemShape.reduce(1, *)
@@ -228,13 +247,19 @@ private final class Prefetcher: @unchecked Sendable {
         body(slot.data, slot.labels)
     }
 
-    /// Places the cursor on batch `batch`'s first record, `batch * batchSize` modulo the count.
+    /// Places the cursor on batch `batch`'s first record (for one process, `batch * batchSize`
+    /// modulo the count).
     private func position(atBatch batch: Int) throws {
         let count = try reader.count()
         guard count > 0 else { throw DataError.databaseEmpty(path: reader.path) }
-        let record = (UInt64(batch) % UInt64(count)) * UInt64(batchSize % count) % UInt64(count)
+        let record: Int
+        if schedule.isContiguous {
+            record = Int((UInt64(batch) % UInt64(count)) * UInt64(batchSize % count) % UInt64(count))
+        } else {
+            record = schedule.record(batch: batch, item: 0, batchSize: batchSize) % count
+        }
         if cursor == nil { cursor = try reader.makeCursor() }
-        try cursor?.seek(toPosition: Int(record))
+        try cursor?.seek(toPosition: record)
     }
 
     private func run(from first: Int) {
@@ -285,7 +310,12 @@ private final class Prefetcher: @unchecked Sendable {
         guard let cursor else { throw DataError.badRecord(database: reader.path, key: nil, problem: "no cursor") }
         var entries: [LMDBEntry] = []
         entries.reserveCapacity(batchSize)
-        for _ in 0..<batchSize { entries.append(try cursor.next()) }
+        let contiguous = schedule.isContiguous
+        for item in 0..<batchSize {
+            // A replica's share skips the other replicas' records (moving on without copying them).
+            if !contiguous { try cursor.seek(toPosition: schedule.record(batch: batch, item: item, batchSize: batchSize)) }
+            entries.append(try cursor.next())
+        }
 
         var batchRandom = RandomGenerator(seed: seed ^ (UInt64(batch) &* 0x9E37_79B9_7F4A_7C15))
         var generators = (0..<batchSize).map { _ in batchRandom.fork() }

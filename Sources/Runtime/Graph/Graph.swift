@@ -115,13 +115,19 @@ public final class Graph {
     }
 
     /// Sends gradients back from the loss outputs; parameter gradients accumulate.
-    public func backward() {
+    /// `afterLayer(i)` runs once layer `i` is done (whether or not it sends gradients back), so
+    /// that a caller can start using the gradients it finished (replicas summing them) while
+    /// the layers before it still run.
+    public func backward(afterLayer: ((Int) -> Void)? = nil) {
         for (t, w) in losses {
             for i in 0..<t.count { t.diff[i] = w }
         }
         Parallel.flushingDenormals {
-            for i in layers.indices.reversed() where runsBackward[i] {
-                layers[i].backward(tops: tops[i], propagateDown: propagateDown[i], bottoms: bottoms[i])
+            for i in layers.indices.reversed() {
+                if runsBackward[i] {
+                    layers[i].backward(tops: tops[i], propagateDown: propagateDown[i], bottoms: bottoms[i])
+                }
+                afterLayer?(i)
             }
         }
     }

@@ -15,6 +15,11 @@ public struct ResumeState: Codable, Equatable, Sendable {
     public var parameters: [String]
     /// Losses in the display window (for `average_loss`), so displayed values match too.
     public var recentLosses: [Float]
+    /// Processes that trained the run together (nil: one); a resume needs as many, since each
+    /// read its own share of the data.
+    public var replicas: Int? = nil
+    /// The generator states of replicas 1, 2, ... by "phase/layer" (replica 0's are `random`).
+    public var replicaRandom: [[String: RandomGenerator]]? = nil
 
     public func encoded() throws -> Data {
         let encoder = JSONEncoder()

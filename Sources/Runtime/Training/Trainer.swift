@@ -13,7 +13,7 @@ public final class Trainer {
     public let seed: UInt64
     /// The recipe's command-line name, recorded in snapshots to catch a resume with another.
     public var recipeName: String
-    public private(set) var iteration = 0
+    public internal(set) var iteration = 0
     weak var observer: TrainingObserver?
     /// Checked between iterations; returning true ends the run after a snapshot.
     public var shouldStop: () -> Bool = { false }
@@ -21,33 +21,57 @@ public final class Trainer {
     public var snapshotRequested: () -> Bool = { false }
     /// Writes a snapshot of the weights at an iteration; returns the file written.
     public var snapshotter: ((Trainer) throws -> URL)?
+    /// The processes training this run with this one (nil: it trains alone).
+    public let replicas: ReplicaGroup?
+    let exchange: GradientExchange?
+    /// The other replicas' generator states, as gathered for the last snapshot or restored.
+    var replicaRandom: [[String: RandomGenerator]]?
 
-    private var smoothed: [Float] = []
+    var smoothed: [Float] = []
     private var best: [String: TrainingSummary.BestValue] = [:]
     private var lastTest: [String: Double] = [:]
 
-    /// `options` choose what the compiler builds for both nets (engine, precision).
+    /// `options` choose what the compiler builds for both nets (engine, precision). With
+    /// `replicas`, this process trains as one of a group: it reads its share of each batch,
+    /// the group averages the gradients, and replica 0's weights and solver state are every
+    /// replica's at the start of `run`.
     public init(spec: NetSpec, plan: SolverPlan, seed: UInt64, recipeName: String = "",
-                options: CompileOptions = CompileOptions(), observer: TrainingObserver?) throws {
+                options: CompileOptions = CompileOptions(), replicas: ReplicaGroup? = nil,
+                observer: TrainingObserver?) throws {
         self.spec = spec
+        self.replicas = replicas
         self.plan = plan
         self.seed = seed
         self.recipeName = recipeName.isEmpty ? spec.name.lowercased() : recipeName
         self.observer = observer
         try LearningRate.validate(plan)
         store = ParameterStore(seed: seed)
+        // Replica 0 draws what one process would; the others draw their own dropout masks and
+        // crops, as they see other images (the weights' fillers are replica 0's for all).
+        let salt = (replicas.map { UInt64($0.rank) } ?? 0) &* 0x9E37_79B9_7F4A_7C15
         // Both nets are built before anything is logged, so that a recipe or data error is the
         // last thing a user sees rather than a line after the solver's settings.
-        trainGraph = try Compiler.compile(spec, for: .train, store: store, seed: seed &+ 1, options: options)
+        trainGraph = try Compiler.compile(spec, for: .train, store: store, seed: (seed &+ 1) ^ salt, options: options)
         let tests = plan.testIterations > 0 && spec.layers(in: .test).contains(where: { $0.kind.isSource })
         if tests {
-            testGraph = try Compiler.compile(spec, for: .test, store: store, seed: seed &+ 2, options: options)
+            testGraph = try Compiler.compile(spec, for: .test, store: store, seed: (seed &+ 2) ^ salt, options: options)
             // Solver steps happen between test passes, never during one (`test()` says so).
             testGraph?.parametersFixed = true
         } else {
             testGraph = nil
         }
         solver = try Solver(plan: plan, parameters: store.parameters)
+        if let replicas {
+            for case let data as DataLayer in trainGraph.layers {
+                data.follow(.interleaved(rank: replicas.rank, replicas: replicas.size))
+            }
+            for case let data as DataLayer in testGraph?.layers ?? [] {
+                data.follow(.dealt(rank: replicas.rank, replicas: replicas.size, perPass: plan.testIterations))
+            }
+            exchange = GradientExchange(group: replicas, graph: trainGraph, store: store)
+        } else {
+            exchange = nil
+        }
         observer?.log("Initializing solver from parameters:\n\(plan.caffeText)", source: "solver.cpp:45")
         observer?.log("Creating training net from recipe \(spec.name)", source: "solver.cpp:102")
         if tests {
@@ -58,6 +82,9 @@ public final class Trainer {
 
     /// Images in one training batch (the first dimension of the TRAIN net's input).
     public var trainBatchSize: Int { trainGraph.batchSize }
+
+    /// Images in one update across the replicas (`trainBatchSize` times their number).
+    public var globalBatchSize: Int { trainBatchSize * (replicas?.size ?? 1) }
 
     /// Trains from the current iteration to the plan's last, testing and snapshotting on the
     /// way, and always testing and snapshotting at the end.
@@ -72,21 +99,36 @@ public final class Trainer {
         var lastTested = -1
         var windowStart = Date()
         var windowIteration = iteration
+        // Replicas stop and snapshot together, when any of them was asked to.
+        var agreedStop = false
+        var agreedSnapshot = false
+        try synchronizeReplicas()
 
         while iteration < plan.iterations {
             if plan.testEvery > 0, iteration % plan.testEvery == 0, iteration > 0 || plan.testAtStart {
                 try test()
                 lastTested = iteration
             }
-            if shouldStop() { break }
+            if replicas == nil ? shouldStop() : agreedStop { break }
 
             solver.zeroGradients()
             var loss: Float = 0
-            for _ in 0..<plan.iterSize {
+            for pass in 0..<plan.iterSize {
                 loss += try trainGraph.forward()
-                trainGraph.backward()
+                if let exchange, pass == plan.iterSize - 1 {
+                    trainGraph.backward(afterLayer: exchange.layerDone)
+                } else {
+                    trainGraph.backward()
+                }
             }
             loss /= Float(plan.iterSize)
+            if let exchange, let replicas {
+                try exchange.finish()
+                let agreed = try replicas.sum([Double(loss), shouldStop() ? 1 : 0, snapshotRequested() ? 1 : 0])
+                loss = Float(agreed[0] / Double(replicas.size))
+                agreedStop = agreed[1] > 0
+                agreedSnapshot = agreed[2] > 0
+            }
             guard loss.isFinite else { throw TrainingError.nonFinite(iteration: iteration, detail: firstNonFinite()) }
             let average = smooth(loss)
             lastLoss = average
@@ -101,8 +143,9 @@ public final class Trainer {
                 observer?.log(String(format: "Iteration %d (%g iter/s, %.3fs/%d iters), loss = %g",
                                      iteration, rate, perK, plan.display, average), source: "solver.cpp:218")
                 observer?.metric(iteration: iteration, phase: .train, name: "loss", value: Double(average))
+                let shown = try replicaAverages(trainGraph.outputs.map { out in (0..<out.tensor.count).map { out.tensor.data[$0] } })
                 for (k, out) in trainGraph.outputs.enumerated() {
-                    for (j, v) in (0..<out.tensor.count).map({ out.tensor.data[$0] }).enumerated() {
+                    for (j, v) in shown[k].enumerated() {
                         let lossText = out.lossWeight != 0 ? String(format: " (* %g = %g loss)", out.lossWeight, out.lossWeight * v) : ""
                         observer?.log("    Train net output #\(k + j): \(out.name) = \(format(v))\(lossText)", source: "solver.cpp:237")
                     }
@@ -119,13 +162,13 @@ public final class Trainer {
             iteration += 1
 
             let elapsed = Date().timeIntervalSince(start)
-            let images = Double((iteration - startIteration) * trainBatchSize * plan.iterSize)
+            let images = Double((iteration - startIteration) * globalBatchSize * plan.iterSize)
             observer?.progress(iteration: iteration, of: plan.iterations, loss: average,
                                imagesPerSecond: elapsed > 0 ? images / elapsed : 0)
 
             if plan.snapshotEvery > 0, iteration % plan.snapshotEvery == 0, iteration < plan.iterations {
                 weights = try snapshot()
-            } else if snapshotRequested(), iteration < plan.iterations {
+            } else if replicas == nil ? snapshotRequested() : agreedSnapshot, iteration < plan.iterations {
                 weights = try snapshot()
             }
         }
@@ -134,32 +177,45 @@ public final class Trainer {
         weights = try snapshot() ?? weights
         if lastTested != iteration, testGraph != nil { try test() }
         let seconds = Date().timeIntervalSince(start)
-        if shouldStop() && iteration < plan.iterations {
+        if (replicas == nil ? shouldStop() : agreedStop) && iteration < plan.iterations {
             observer?.log("Optimization stopped early at iteration \(iteration).", source: "solver.cpp:327")
         } else {
             observer?.log("Optimization Done.", source: "caffe.cpp:259")
         }
-        let images = Double((iteration - startIteration) * trainBatchSize * plan.iterSize)
-        return TrainingSummary(iterations: iteration, seconds: seconds,
-                               imagesPerSecond: seconds > 0 ? images / seconds : 0,
-                               finalLoss: lastLoss, firstLoss: firstLoss, finalTest: lastTest, bestTest: best,
-                               weights: weights?.path)
+        let images = Double((iteration - startIteration) * globalBatchSize * plan.iterSize)
+        var summary = TrainingSummary(iterations: iteration, seconds: seconds,
+                                      imagesPerSecond: seconds > 0 ? images / seconds : 0,
+                                      finalLoss: lastLoss, firstLoss: firstLoss, finalTest: lastTest, bestTest: best,
+                                      weights: weights?.path)
+        if let exchange, let replicas {
+            summary.communication = exchange.report(replicas: replicas.size, iterations: iteration - startIteration)
+            if let c = summary.communication {
+                observer?.log(String(format: "Gradient allreduce over %d replicas: %.2f ms per iteration, %.0f%% of it hidden behind the backward pass",
+                                     c.replicas, c.sumMillisecondsPerIteration, c.hiddenFraction * 100), source: "parallel.cpp:1")
+            }
+        }
+        return summary
     }
 
     /// Caffe's Solver::Test: `testIterations` batches through the TEST graph, each output averaged.
     @discardableResult
     public func test() throws -> [String: Double] {
         guard let testGraph else { return [:] }
+        try averageStatistics()
         // The weights changed since the last pass (solver steps, a snapshot restored).
         testGraph.parametersChanged()
         observer?.log("Iteration \(iteration), Testing net (#0)", source: "solver.cpp:347")
         var sums: [[Double]] = testGraph.outputs.map { Array(repeating: 0, count: $0.tensor.count) }
-        for _ in 0..<plan.testIterations {
+        // Replicas split the pass's batches between them and add up their scores.
+        let batches = replicas.map { BatchSchedule.share(rank: $0.rank, replicas: $0.size, perPass: plan.testIterations) }
+            ?? plan.testIterations
+        for _ in 0..<batches {
             try testGraph.forward()
             for (k, out) in testGraph.outputs.enumerated() {
                 for j in 0..<out.tensor.count { sums[k][j] += Double(out.tensor.data[j]) }
             }
         }
+        sums = try replicaSums(sums)
         var results: [String: Double] = [:]
         var index = 0
         for (k, out) in testGraph.outputs.enumerated() {
@@ -198,7 +254,7 @@ public final class Trainer {
         }
         return ResumeState(recipe: recipeName, net: spec.name, seed: seed, dataBatches: batches,
                            random: random, parameters: store.parameters.map(\.key),
-                           recentLosses: smoothed)
+                           recentLosses: smoothed, replicas: replicas?.size, replicaRandom: replicaRandom)
     }
 
     /// Puts the run back where a snapshot left it: iteration, solver history, weights (already
@@ -213,6 +269,13 @@ public final class Trainer {
         guard iteration <= plan.iterations else {
             throw TrainingError.wrongSnapshot("it is at iteration \(iteration), past this run's last (\(plan.iterations)); raise --iterations")
         }
+        // A Crema snapshot records where each replica was in its share of the data; one
+        // without data positions (Caffe's) starts every replica's share afresh.
+        if let written = state.replicas ?? (state.dataBatches.isEmpty ? nil : 1), written != replicas?.size ?? 1 {
+            let now = replicas?.size ?? 1
+            throw TrainingError.wrongSnapshot("it was written by \(written == 1 ? "one process" : "\(written) processes training together") and this run has \(now == 1 ? "one" : "\(now)"); each process read its own share of the data, so resume it with \(written == 1 ? "one process (without mpirun)" : "mpirun -np \(written)")")
+        }
+        replicaRandom = state.replicaRandom
         try solver.restoreHistory(history)
         for graph in [trainGraph, testGraph].compactMap({ $0 }) {
             for layer in graph.layers {
@@ -226,7 +289,9 @@ public final class Trainer {
     }
 
     private func snapshot() throws -> URL? {
-        guard let snapshotter else { return nil }
+        try averageStatistics()
+        try gatherReplicaRandom()
+        guard let snapshotter, replicas?.rank ?? 0 == 0 else { return nil }
         let url = try snapshotter(self)
         observer?.log("Snapshotting to binary proto file \(url.path)", source: "sgd_solver.cpp:284")
         return url

@@ -25,6 +25,8 @@ public struct TrainingSummary: Codable, Sendable {
     /// The best value each test output reached, with the iteration (max for accuracy, min for loss).
     public var bestTest: [String: BestValue]
     public var weights: String?
+    /// Set when replicas trained together: how long they spent averaging gradients.
+    public var communication: CommunicationSummary? = nil
 
     public struct BestValue: Codable, Sendable {
         public var value: Double
