@@ -115,6 +115,9 @@ public enum Overrides {
         "test_initialization": .flag(\.testAtStart),
         "snapshot": .integer(\.snapshotEvery),
         "snapshot_prefix": .text(\.snapshotPrefix),
+        // Not Caffe's: a linear warm-up of the learning rate (SolverPlan.Warmup).
+        "warmup_iter": .integer(\.warmupIterations),
+        "warmup_start": .number(\.warmupStart),
         // -1 (Caffe's default) draws a seed at the start of the run.
         "random_seed": Setting(kind: .integer, path: \.seed) { s, k, v in
             guard let n = Int64(v.replacingOccurrences(of: "_", with: "")) else {

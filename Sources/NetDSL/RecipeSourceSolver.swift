@@ -42,6 +42,8 @@ extension RecipeSource {
         set(\.testAtStart, "testAtStart", SwiftLiteral.bool)
         set(\.snapshotPrefix, "snapshotPrefix") { $0.map(SwiftLiteral.string) ?? "nil" }
         set(\.seed, "seed") { SwiftLiteral.int($0) }
+        set(\.warmupIterations, "warmupIterations", n)
+        set(\.warmupStart, "warmupStart", f)
 
         var lines = SourceLayout.call("SolverPlan", args, indent: indent)
         let pad = String(repeating: " ", count: indent + 4)

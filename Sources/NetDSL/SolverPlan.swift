@@ -70,6 +70,34 @@ public struct SolverPlan: Codable, Equatable, Sendable {
     public var snapshotPrefix: String?
     /// Seed for fillers, data order and dropout. Negative: choose one and record it.
     public var seed: Int64 = -1
+    /// A linear ramp of the learning rate over the first iterations (not Caffe's; nil: none).
+    public var warmup: Warmup?
+
+    /// Goyal et al.'s gradual warm-up ("Accurate, Large Minibatch SGD", 2017): the rate the
+    /// policy gives, times a factor that rises linearly from `start` at iteration 0 to 1 at
+    /// `iterations`. With K processes and the linear scaling rule (base_lr times K), a start
+    /// of 1/K begins at the one-process rate.
+    public struct Warmup: Codable, Equatable, Sendable {
+        public var iterations: Int
+        public var start: Float
+
+        public init(iterations: Int, start: Float = 0) {
+            self.iterations = iterations
+            self.start = start
+        }
+    }
+
+    /// `solver.warmup_iter`: iterations of warm-up (0: none).
+    public var warmupIterations: Int {
+        get { warmup?.iterations ?? 0 }
+        set { warmup = Warmup(iterations: newValue, start: warmup?.start ?? 0) }
+    }
+
+    /// `solver.warmup_start`: the factor warm-up starts from.
+    public var warmupStart: Float {
+        get { warmup?.start ?? 0 }
+        set { warmup = Warmup(iterations: warmup?.iterations ?? 0, start: newValue) }
+    }
 
     public init(type: SolverType = .sgd, baseLR: Float, policy: LRPolicy = .fixed, momentum: Float = 0,
                 weightDecay: Float = 0, iterations: Int, testEvery: Int = 0, testIterations: Int = 0,
@@ -124,6 +152,6 @@ public struct SolverPlan: Codable, Equatable, Sendable {
         case delta, rmsDecay, weightDecay, regularization = "regularizationType", iterations = "maxIter"
         case iterSize, clipGradients, display, averageLoss, testEvery = "testInterval"
         case testIterations = "testIter", testAtStart = "testInitialization", snapshotEvery = "snapshot"
-        case snapshotPrefix, seed = "randomSeed"
+        case snapshotPrefix, seed = "randomSeed", warmup
     }
 }

@@ -26,6 +26,13 @@ public enum LearningRate {
     /// Caffe evaluates `pow(gamma, integer)` in double and the rest in float; the same is done
     /// here so that rates agree with Caffe's to float precision.
     public static func rate(plan: SolverPlan, iteration: Int) -> Float {
+        let rate = policyRate(plan: plan, iteration: iteration)
+        guard let warmup = plan.warmup, warmup.iterations > 0, iteration < warmup.iterations else { return rate }
+        return rate * (warmup.start + (1 - warmup.start) * Float(iteration) / Float(warmup.iterations))
+    }
+
+    /// The rate Caffe's `lr_policy` gives at `iteration`.
+    static func policyRate(plan: SolverPlan, iteration: Int) -> Float {
         let base = Double(plan.baseLR)
         switch plan.lrPolicy {
         case .fixed:
@@ -98,6 +105,14 @@ public enum LearningRate {
         }
         guard !plan.clipGradients.isNaN else {
             throw fail("clip_gradients", "is NaN; use a negative value to turn clipping off")
+        }
+        if let warmup = plan.warmup {
+            guard warmup.iterations >= 0 else {
+                throw fail("warmup_iter", "is \(warmup.iterations); it must be >= 0 (0 turns warm-up off)")
+            }
+            guard warmup.start >= 0, warmup.start <= 1 else {
+                throw fail("warmup_start", "is \(warmup.start); it must be between 0 and 1 (the share of the rate warm-up starts from)")
+            }
         }
 
         let policy = plan.lrPolicy.rawValue

@@ -91,6 +91,10 @@ public final class Trainer {
     public func run() throws -> TrainingSummary {
         observer?.log("Solving \(spec.name)", source: "solver.cpp:289")
         observer?.log("Learning Rate Policy: \(plan.lrPolicy.rawValue)", source: "solver.cpp:290")
+        if let warmup = plan.warmup, warmup.iterations > 0 {
+            observer?.log(String(format: "Learning rate warm-up: from %g x to 1 x the policy's rate, linearly over the first %d iterations",
+                                 warmup.start, warmup.iterations), source: "solver.cpp:290")
+        }
         let start = Date()
         let startIteration = iteration
         var weights: URL?

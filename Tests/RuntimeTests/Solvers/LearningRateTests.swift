@@ -12,6 +12,24 @@ private func expectRate(_ plan: SolverPlan, _ iteration: Int, _ expected: Double
 }
 
 @Suite struct LearningRateTests {
+    /// Goyal et al.'s warm-up: the policy's rate times a factor rising linearly from `start`.
+    @Test func warmupRampsThePolicysRate() throws {
+        var plan = SolverPlan(baseLR: 0.8, policy: .step(gamma: 0.1, every: 100), iterations: 1000)
+        plan.warmup = .init(iterations: 10, start: 0.125)
+        expectRate(plan, 0, 0.1)
+        expectRate(plan, 4, 0.8 * (0.125 + 0.875 * 0.4))
+        expectRate(plan, 10, 0.8)
+        expectRate(plan, 150, 0.08)
+        var set = SolverPlan(baseLR: 1, iterations: 100)
+        var net = NetSpec(name: "none", layers: [])
+        try Overrides.apply("solver.warmup_iter=20", net: &net, solver: &set)
+        try Overrides.apply("solver.warmup_start=0.5", net: &net, solver: &set)
+        #expect(set.warmup == .init(iterations: 20, start: 0.5))
+        expectRate(set, 10, 0.75)
+        set.warmupStart = 2
+        #expect(throws: SolverError.self) { try LearningRate.validate(set) }
+    }
+
     @Test func fixed() {
         let plan = SolverPlan(baseLR: 0.01, policy: .fixed, iterations: 1000)
         expectRate(plan, 0, 0.01)
