@@ -26,10 +26,20 @@ struct MeanCommand: ParsableCommand {
 
     func run() throws {
         if let threads, threads < 1 { throw CLIError("--threads must be at least 1") }
-        let meter = ProgressMeter(quiet: quiet)
-        let start = Date()
-        let mean = try MeanFile.compute(database: database, threads: threads ?? Parallel.threads) { meter.report($0) }
-        meter.finish()
+        try ReplicaEdge.run { group in
+            // Under mpirun every rank sums its share of the records; rank 0 writes the mean.
+            let lead = (group?.rank ?? 0) == 0
+            let meter = ProgressMeter(quiet: quiet || !lead)
+            let start = Date()
+            let mean = try MeanFile.compute(database: database, threads: threads ?? ReplicaEdge.threads(group),
+                                            replicas: group) { meter.report($0) }
+            meter.finish()
+            guard lead else { return }
+            try write(mean, start: start)
+        }
+    }
+
+    private func write(_ mean: MeanImage, start: Date) throws {
         try MeanFile.write(mean, to: URL(fileURLWithPath: output))
         print(String(format: "Wrote the %@ mean of %@ to %@ (%.1f s)",
                      mean.shape.map(String.init).joined(separator: "x"), database, output, Date().timeIntervalSince(start)))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPIReplicas
 import Runtime
 
 /// Caffe's examples/imagenet/create_imagenet.sh and make_imagenet_mean.sh in one step.
@@ -54,9 +55,19 @@ struct PrepareImagenet: ParsableCommand {
             guard threads > 0 else { throw CLIError("--threads must be at least 1") }
             options.threads = threads
         }
+        try ReplicaEdge.run { try prepare(options, group: $0) }
+    }
+
+    /// Under mpirun every rank decodes and resizes its share of each list and sums its share
+    /// of the mean; rank 0 writes the databases and the mean.
+    private func prepare(_ given: ImagesetOptions, group: MPIReplicaGroup?) throws {
+        var options = given
+        if threads == nil { options.threads = ReplicaEdge.threads(group) }
+        let lead = (group?.rank ?? 0) == 0
+        let quiet = self.quiet || !lead
         let out = URL(fileURLWithPath: output)
         do {
-            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            if lead { try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true) }
         } catch {
             throw CLIError("cannot create \(output): \(UserMessage.describe(error))")
         }
@@ -67,15 +78,25 @@ struct PrepareImagenet: ParsableCommand {
             if !quiet { FileHandle.standardError.write(Data("Creating \(name) from \(list)\n".utf8)) }
             let summary = try ImagesetConverter.convert(
                 root: root, list: URL(fileURLWithPath: list), output: out.appendingPathComponent(name), options: these,
+                replicas: group,
                 progress: { meter.report($0) },
                 skipped: { FileHandle.standardError.write(Data("Skipped \($0)\n".utf8)) })
             meter.finish()
-            print(summary)
+            if lead { print(summary) }
         }
+        // The ranks share the mean's work where each sees the database rank 0 wrote (one machine,
+        // a shared folder); else rank 0 computes it while the others wait.
+        let train = out.appendingPathComponent("train_lmdb").path
+        let seen = FileManager.default.fileExists(atPath: train) ? 1.0 : 0
+        let share = try group.map { try $0.sum([seen])[0] == Double($0.size) } ?? false
         let meter = ProgressMeter(quiet: quiet)
-        let mean = try MeanFile.compute(database: out.appendingPathComponent("train_lmdb").path,
-                                        threads: options.threads) { meter.report($0) }
+        var computed: MeanImage?
+        if share || lead {
+            computed = try MeanFile.compute(database: train, threads: options.threads, replicas: share ? group : nil) { meter.report($0) }
+        }
         meter.finish()
+        _ = try group?.sum([0])
+        guard lead, let mean = computed else { return }
         let meanURL = out.appendingPathComponent("imagenet_mean.binaryproto")
         try MeanFile.write(mean, to: meanURL)
         print("Wrote \(meanURL.path); mean values per channel (BGR): "

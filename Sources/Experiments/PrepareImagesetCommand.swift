@@ -102,16 +102,22 @@ struct PrepareImageset: ParsableCommand {
     }
 
     func run() throws {
-        let options = try options()
-        let meter = ProgressMeter(quiet: quiet)
-        let summary = try ImagesetConverter.convert(
-            root: root, list: URL(fileURLWithPath: list), output: URL(fileURLWithPath: out), options: options,
-            progress: { meter.report($0) },
-            skipped: { problem in
-                FileHandle.standardError.write(Data("Skipped \(problem)\n".utf8))
-            })
-        meter.finish()
-        print(summary)
+        var options = try options()
+        try ReplicaEdge.run { group in
+            // Under mpirun every rank decodes and resizes its share; rank 0 writes the database.
+            if threads == nil { options.threads = ReplicaEdge.threads(group) }
+            let lead = (group?.rank ?? 0) == 0
+            let meter = ProgressMeter(quiet: quiet || !lead)
+            let summary = try ImagesetConverter.convert(
+                root: root, list: URL(fileURLWithPath: list), output: URL(fileURLWithPath: out), options: options,
+                replicas: group,
+                progress: { meter.report($0) },
+                skipped: { problem in
+                    FileHandle.standardError.write(Data("Skipped \(problem)\n".utf8))
+                })
+            meter.finish()
+            if lead { print(summary) }
+        }
     }
 }
 

@@ -72,8 +72,7 @@ struct TrainCommand: ParsableCommand {
     var hparam: [String] = []
 
     func run() throws {
-        let launch = MPILaunch.reading(environment: ProcessInfo.processInfo.environment)
-        let distributed = (launch?.size ?? 1) > 1
+        let distributed = ReplicaEdge.launched
         if options.solver == nil, let name = options.recipe, let experiment = RecipeCatalog.experiment(named: name) {
             if distributed { throw CLIError("experiment \(name) runs several runs, each in a process of its own; under mpirun, train one of its recipes") }
             try runExperiment(experiment)
@@ -85,26 +84,7 @@ struct TrainCommand: ParsableCommand {
             try runSweep(sweep)
             return
         }
-        guard let launch, distributed else {
-            try trainOne(replicas: nil)
-            return
-        }
-        let group: MPIReplicaGroup
-        do {
-            group = try MPIReplicaGroup(library: launch.library)
-        } catch {
-            throw CLIError("rank \(launch.rank) of \(launch.size): \(UserMessage.describe(error))")
-        }
-        do {
-            try trainOne(replicas: group)
-        } catch {
-            // The other ranks wait for this one in a sum: end them too, rather than let them hang.
-            if group.rank != 0, !(error is ExitCode) {
-                FileHandle.standardError.write(Data("error: rank \(group.rank): \(UserMessage.describe(error))\n".utf8))
-            }
-            group.abort(code: 1)
-        }
-        try group.finish()
+        try ReplicaEdge.run { try trainOne(replicas: $0) }
     }
 
     /// Trains one run, alone or as one replica of `replicas` (replica 0 writes the run folder).
@@ -155,10 +135,7 @@ struct TrainCommand: ParsableCommand {
             plan.seed = agreed
         }
         // Processes sharing a machine share its cores.
-        try configureThreads(threads ?? group.map { group in
-            let here = group.hosts.isEmpty ? group.size : group.hosts.filter { $0 == group.hosts[group.rank] }.count
-            return max(1, ProcessInfo.processInfo.activeProcessorCount / max(here, 1))
-        })
+        try configureThreads(threads ?? group.map(ReplicaEdge.threads))
         let compile = try compileOptions()
 
         let folder = lead ? try RunFolder(results: URL(fileURLWithPath: results), recipe: name,

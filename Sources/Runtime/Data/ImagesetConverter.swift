@@ -212,24 +212,45 @@ public enum ImagesetConverter {
 
     /// Converts the images `list` names under `root` into the LMDB at `output`. `progress` is
     /// called after each chunk; `skipped` for each bad line or image as it is met.
+    ///
+    /// With `replicas` (processes started together by mpirun), replica 0 reads the list and
+    /// writes the database; every replica decodes and resizes its share of each chunk (every
+    /// `size`-th image), and replica 0 writes them all in list order, so the database is the
+    /// one a single process writes, byte for byte. Every replica returns the same summary;
+    /// only replica 0 reports progress and skipped images.
     public static func convert(root: String, list: URL, output: URL, options: ImagesetOptions,
+                               replicas: ReplicaGroup? = nil,
                                progress: ((ImagesetProgress) -> Void)? = nil,
-                               skipped report: ((ImagesetProblem) -> Void)? = nil) throws -> ImagesetSummary {
+                               skipped given: ((ImagesetProblem) -> Void)? = nil) throws -> ImagesetSummary {
         let start = Date()
         let output = output.standardizedFileURL
         let fm = FileManager.default
-        if fm.fileExists(atPath: output.path) && !options.force {
+        let lead = (replicas?.rank ?? 0) == 0
+        let report = lead ? given : nil
+        if lead, fm.fileExists(atPath: output.path) && !options.force {
             throw ImagesetError.outputExists(path: output.path)
         }
         if (options.resizeWidth > 0) != (options.resizeHeight > 0) || options.resizeWidth < 0 || options.resizeHeight < 0 {
             throw ImagesetError.invalidOptions("resize to \(options.resizeWidth)x\(options.resizeHeight): give both sizes, positive")
         }
-        let text: String
-        do {
-            text = String(decoding: try Data(contentsOf: list), as: UTF8.self)
-        } catch {
-            let reason = fm.fileExists(atPath: list.path) ? error.localizedDescription : "the file does not exist"
-            throw ImagesetError.listUnreadable(path: list.path, reason: reason)
+        var text = ""
+        if lead {
+            do {
+                text = String(decoding: try Data(contentsOf: list), as: UTF8.self)
+            } catch {
+                let reason = fm.fileExists(atPath: list.path) ? error.localizedDescription : "the file does not exist"
+                throw ImagesetError.listUnreadable(path: list.path, reason: reason)
+            }
+        }
+        let threads = max(1, options.threads)
+        var chunk = max(32, threads * 16) * (replicas?.size ?? 1)
+        if let replicas {
+            // Replica 0's list and chunk size, so that every replica walks the same chunks.
+            let header = try replicas.broadcast(Array("\(chunk)\n\(text)".utf8))
+            let received = String(decoding: header, as: UTF8.self)
+            let firstLine = received.prefix { $0 != "\n" }
+            chunk = Int(firstLine) ?? chunk
+            text = String(received.dropFirst(firstLine.count + 1))
         }
         var (entries, problems) = parseList(text)
         if options.strict, let first = problems.first { throw ImagesetError.badInput(first) }
@@ -241,33 +262,38 @@ public enum ImagesetConverter {
 
         let parent = output.deletingLastPathComponent()
         let name = output.lastPathComponent
-        do {
-            try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        } catch {
-            throw DataError.fileSystem(path: parent.path, problem: "cannot create the output's folder: \(error.localizedDescription)")
-        }
-        removeAbandonedWork(in: parent, name: name)
         let work = parent.appendingPathComponent(".\(name).partial-\(getpid())")
-        try? fm.removeItem(at: work)
         var finished = false
-        defer { if !finished { try? fm.removeItem(at: work) } }
+        var writer: LMDBWriter?
+        if lead {
+            do {
+                try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+            } catch {
+                throw DataError.fileSystem(path: parent.path, problem: "cannot create the output's folder: \(error.localizedDescription)")
+            }
+            removeAbandonedWork(in: parent, name: name)
+            try? fm.removeItem(at: work)
+        }
+        defer { if lead && !finished { try? fm.removeItem(at: work) } }
 
-        let perRecord = options.resizes ? options.resizeWidth * options.resizeHeight * (options.gray ? 1 : 3) + 64 : 256 << 10
-        let writer = try LMDBWriter(path: work.path,
+        if lead {
+            let perRecord = options.resizes ? options.resizeWidth * options.resizeHeight * (options.gray ? 1 : 3) + 64 : 256 << 10
+            writer = try LMDBWriter(path: work.path,
                                     initialMapSize: max(64 << 20, min(entries.count * perRecord * 5 / 4, 64 << 30)),
                                     transactionSize: 1000, keysInOrder: entries.count < 100_000_000)
+        }
         var written = 0, bytes = 0
         var first: (line: Int, shape: [Int])?
         var commonShape = true
-        let threads = max(1, options.threads)
-        let chunk = max(32, threads * 16)
         // Chunk k + 1 is decoded on the other cores while chunk k is written.
         let ordered = entries
+        let share = replicas.map { (rank: $0.rank, size: $0.size) } ?? (rank: 0, size: 1)
         func decode(_ range: Range<Int>) -> ChunkResults {
             let box = ChunkResults(range: range)
             guard !range.isEmpty else { return box }
             DispatchQueue.global().async(group: box.done) {
-                box.results = process(entries: ordered, range: range, root: root, options: options, threads: threads)
+                let mine = Array(stride(from: range.lowerBound + share.rank, to: range.upperBound, by: share.size))
+                box.results = process(entries: ordered, indices: mine, root: root, options: options, threads: threads)
             }
             return box
         }
@@ -278,6 +304,9 @@ public enum ImagesetConverter {
             let range = current.range
             next = decode(range.upperBound..<min(entries.count, range.upperBound + chunk))
             defer { next.done.wait() }  // never leave a chunk decoding behind a thrown error
+            if let replicas {
+                current.results = try ImagesetExchange.merge(current.results, range: range, across: replicas)
+            }
             for result in current.results {
                 switch result {
                 case .failure(let problem):
@@ -293,22 +322,24 @@ public enum ImagesetConverter {
                         commonShape = false
                     }
                     if first == nil { first = (record.line, record.shape) }
-                    try writer.put(key: record.key, value: record.value)
+                    try writer?.put(key: record.key, value: record.value)
                     written += 1
                     bytes += record.value.count
                 }
             }
             if written > 0 {
                 // Transactions of about 128 MB: few commits, bounded memory.
-                writer.transactionSize = max(16, min(100_000, (128 << 20) / max(1, bytes / written)))
+                writer?.transactionSize = max(16, min(100_000, (128 << 20) / max(1, bytes / written)))
             }
-            progress?(ImagesetProgress(processed: range.upperBound, total: entries.count, written: written,
-                                       skipped: problems.count, bytes: bytes, seconds: Date().timeIntervalSince(start)))
+            if lead { progress?(ImagesetProgress(processed: range.upperBound, total: entries.count, written: written,
+                                       skipped: problems.count, bytes: bytes, seconds: Date().timeIntervalSince(start))) }
         }
-        try writer.close()
+        try writer?.close()
         guard written > 0 else { throw ImagesetError.nothingWritten(list: list.path, skipped: problems) }
-        try moveIntoPlace(work, output, force: options.force)
+        if lead { try moveIntoPlace(work, output, force: options.force) }
         finished = true
+        // The others learn that the database is in place (or, by an abort, that it is not).
+        _ = try replicas?.sum([0])
         return ImagesetSummary(output: output.path, listed: entries.count, written: written,
                                skipped: problems.sorted { $0.line < $1.line }, bytes: bytes,
                                seconds: Date().timeIntervalSince(start),
@@ -336,14 +367,20 @@ public enum ImagesetConverter {
     /// Converts `entries[range]` on `threads` cores; results in entry order.
     static func process(entries: [ImageListEntry], range: Range<Int>, root: String, options: ImagesetOptions,
                         threads: Int) -> [Result<Record, ImagesetProblem>] {
-        var results = [Result<Record, ImagesetProblem>?](repeating: nil, count: range.count)
-        let workers = min(threads, range.count)
+        process(entries: entries, indices: Array(range), root: root, options: options, threads: threads)
+    }
+
+    /// Converts the entries at `indices` (ascending) on `threads` cores; results in that order.
+    static func process(entries: [ImageListEntry], indices: [Int], root: String, options: ImagesetOptions,
+                        threads: Int) -> [Result<Record, ImagesetProblem>] {
+        var results = [Result<Record, ImagesetProblem>?](repeating: nil, count: indices.count)
+        let workers = max(1, min(threads, indices.count))
         results.withUnsafeMutableBufferPointer { buffer in
             guard let out = buffer.baseAddress else { return }
             let work = { (worker: Int) in
                 // Strided so that each worker gets a share of every part of the chunk.
-                for i in stride(from: worker, to: range.count, by: workers) {
-                    let index = range.lowerBound + i
+                for i in stride(from: worker, to: indices.count, by: workers) {
+                    let index = indices[i]
                     out[i] = record(for: entries[index], index: index, root: root, options: options)
                 }
             }

@@ -33,7 +33,12 @@ extension MeanFile {
     /// records at a time, decodes them in parallel (encoded records too), and sums each pixel
     /// position exactly (byte sums in Double are exact), so the result does not depend on the
     /// number of threads. Every record must have the first record's shape.
+    ///
+    /// With `replicas` (processes started together by mpirun, each with the database), the
+    /// chunks are dealt between them and their sums added up: the same mean, as the sums are
+    /// exact.
     public static func compute(database path: String, threads: Int = Parallel.threads,
+                               replicas: ReplicaGroup? = nil,
                                progress: @escaping (MeanProgress) -> Void) throws -> MeanImage {
         let start = Date()
         let reader = try LMDBReader(path: path)
@@ -41,13 +46,35 @@ extension MeanFile {
         guard total > 0 else { throw DataError.databaseEmpty(path: path) }
         let cursor = try reader.makeCursor()
         let workers = max(1, threads)
-        let chunk = max(64, workers * 32)
+        // Replica 0's chunk size, so that the replicas deal the same chunks.
+        var chunk = max(64, workers * 32)
+        if let replicas { chunk = Int(try replicas.sum([replicas.rank == 0 ? Double(chunk) : 0])[0]) }
 
         var sum: [Double] = []
         var shape: [Int] = []
+        // Every replica checks its records against the database's first.
+        if replicas != nil {
+            let first = try cursor.next()
+            do {
+                shape = try Caffe_Datum(record: first.value).decoded().shape
+            } catch let error as DataError {
+                throw error.located(database: path, key: first.keyText)
+            } catch {
+                throw DataError.badRecord(database: path, key: first.keyText, problem: ProtobufDecodingProblem.record(error))
+            }
+            sum = [Double](repeating: 0, count: shape.reduce(1, *))
+            try cursor.rewind()
+        }
         var done = 0
+        var chunkIndex = 0
         while done < total {
             let count = min(chunk, total - done)
+            defer { chunkIndex += 1 }
+            if let replicas, chunkIndex % replicas.size != replicas.rank {
+                for _ in 0..<count { try cursor.advance() }
+                done += count
+                continue
+            }
             var entries: [LMDBEntry] = []
             entries.reserveCapacity(count)
             for _ in 0..<count { entries.append(try cursor.next()) }
@@ -100,8 +127,11 @@ extension MeanFile {
                 }
             }
             done += count
-            progress(MeanProgress(processed: done, total: total, seconds: Date().timeIntervalSince(start)))
+            if replicas?.rank ?? 0 == 0 {
+                progress(MeanProgress(processed: done, total: total, seconds: Date().timeIntervalSince(start)))
+            }
         }
+        if let replicas { sum = try replicas.sum(sum) }
         return MeanImage(channels: shape[0], height: shape[1], width: shape[2],
                          values: sum.map { Float($0 / Double(total)) })
     }
