@@ -68,7 +68,7 @@ let package = Package(
         // Throughput benchmarks (release builds): `swift run -c release benchmarks --help`.
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["NetDSL", "Runtime", "Recipes", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["NetDSL", "Runtime", "Recipes", "MPIReplicas", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks",
             // The peers' Python scripts and reports.
             exclude: ["peers"]
