@@ -70,6 +70,10 @@ extension Trainer {
     /// snapshot does not depend on which replica ran it.
     func averageStatistics() throws {
         guard let replicas else { return }
+        try Self.averageStatistics(in: store, across: replicas)
+    }
+
+    static func averageStatistics(in store: ParameterStore, across replicas: ReplicaGroup) throws {
         let statistics = store.parameters.filter { !$0.learned }
         guard !statistics.isEmpty else { return }
         replicas.startSum(statistics.map { ($0.tensor.data, $0.tensor.count) }, scale: 1 / Float(replicas.size))
