@@ -22,6 +22,17 @@ struct AllreduceBenchmark: ParsableCommand {
         let count = try Self.count(parameters), perBucket = try Self.count(bucket)
         guard rounds > 0 else { throw ValidationError("--rounds must be at least 1") }
         let group = try MPIReplicaGroup(library: launch.library)
+        do {
+            try measure(group, count: count, perBucket: perBucket)
+        } catch {
+            // The other ranks would wait for this one for ever.
+            FileHandle.standardError.write(Data("Error: rank \(group.rank): \(error)\n".utf8))
+            group.abort(code: 1)
+        }
+        try group.finish()
+    }
+
+    private func measure(_ group: MPIReplicaGroup, count: Int, perBucket: Int) throws {
         let gradient = Tensor(shape: [count])
         for i in 0..<count { gradient.diff[i] = Float(i % 7) }
         var times: [Double] = []
@@ -50,7 +61,6 @@ struct AllreduceBenchmark: ParsableCommand {
             print(String(format: "algorithm bandwidth %.2f GB/s; bus bandwidth (2(K-1)/K x bytes / time) %.2f GB/s = %.1f Gb/s, for `benchmarks scaling-model --bandwidth %.1f`",
                          bytes / median / 1e9, bus / 1e9, bus * 8 / 1e9, bus * 8 / 1e9))
         }
-        try group.finish()
     }
 
     static func count(_ text: String) throws -> Int {

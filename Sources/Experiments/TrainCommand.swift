@@ -121,8 +121,9 @@ struct TrainCommand: ParsableCommand {
         guard resume == nil || weights == nil else {
             throw CLIError("--resume and --weights cannot be used together: a resumed run takes its weights from the snapshot")
         }
-        // A resumed run must draw the same numbers as the run it continues.
-        let snapshot = try resume.map { try Snapshot.read(URL(fileURLWithPath: $0)) }
+        // A resumed run must draw the same numbers as the run it continues. Under mpirun rank 0
+        // alone reads the snapshot (it lives in rank 0's run folder) and sends it to the others.
+        let snapshot = lead ? try resume.map { try Snapshot.read(URL(fileURLWithPath: $0)) } : nil
         if let state = snapshot?.resume {
             if options.seed != nil, plan.seed != Int64(bitPattern: state.seed) {
                 throw CLIError("--seed \(plan.seed) differs from the seed of the run being resumed (\(state.seed)); leave --seed out when resuming")

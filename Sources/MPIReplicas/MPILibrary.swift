@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// Open MPI's C library, opened at run time, so that Crema builds and trains on one machine
 /// without MPI installed and loads it only when `mpirun` started the process.
@@ -13,6 +14,9 @@ struct MPILibrary: @unchecked Sendable {
     typealias CommQuery = @convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32
     typealias Allreduce = @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle) -> Int32
     typealias Bcast = @convention(c) (UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32
+    typealias Gather = @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32
+    typealias Gatherv = @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?, UnsafePointer<Int32>?,
+                                        UnsafePointer<Int32>?, Handle, Int32, Handle) -> Int32
     typealias Allgather = @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?, Int32, Handle, Handle) -> Int32
     typealias ProcessorName = @convention(c) (UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int32>) -> Int32
     typealias Finalize = @convention(c) () -> Int32
@@ -24,6 +28,8 @@ struct MPILibrary: @unchecked Sendable {
     let commSize: CommQuery
     let allreduce: Allreduce
     let bcast: Bcast
+    let gather: Gather
+    let gatherv: Gatherv
     let allgather: Allgather
     let processorName: ProcessorName
     let finalize: Finalize
@@ -60,14 +66,14 @@ struct MPILibrary: @unchecked Sendable {
             }
         }
         guard let (handle, path) = opened else {
-            throw MPIError("this process was started by mpirun, but Open MPI's library does not open (\(problems.joined(separator: "; "))); install it (apt-get install openmpi-bin libopenmpi-dev) or name it with CREMA_MPI_LIBRARY")
+            throw ReplicaError("this process was started by mpirun, but Open MPI's library does not open (\(problems.joined(separator: "; "))); install it (apt-get install openmpi-bin libopenmpi-dev) or name it with CREMA_MPI_LIBRARY")
         }
         func symbol(_ name: String) throws -> UnsafeMutableRawPointer {
             guard let p = dlsym(handle, name) else {
                 if name.hasPrefix("ompi_") {
-                    throw MPIError("\(path) is not Open MPI (it has no \(name)); Crema speaks Open MPI's interface: start it with Open MPI's mpirun (apt-get install openmpi-bin libopenmpi-dev)")
+                    throw ReplicaError("\(path) is not Open MPI (it has no \(name)); Crema speaks Open MPI's interface: start it with Open MPI's mpirun (apt-get install openmpi-bin libopenmpi-dev)")
                 }
-                throw MPIError("\(path) has no \(name); is it an MPI library?")
+                throw ReplicaError("\(path) has no \(name); is it an MPI library?")
             }
             return p
         }
@@ -79,6 +85,8 @@ struct MPILibrary: @unchecked Sendable {
         commSize = try function("MPI_Comm_size", as: CommQuery.self)
         allreduce = try function("MPI_Allreduce", as: Allreduce.self)
         bcast = try function("MPI_Bcast", as: Bcast.self)
+        gather = try function("MPI_Gather", as: Gather.self)
+        gatherv = try function("MPI_Gatherv", as: Gatherv.self)
         allgather = try function("MPI_Allgather", as: Allgather.self)
         processorName = try function("MPI_Get_processor_name", as: ProcessorName.self)
         finalize = try function("MPI_Finalize", as: Finalize.self)
@@ -99,13 +107,6 @@ struct MPILibrary: @unchecked Sendable {
         var buffer = [CChar](repeating: 0, count: 512)
         var length: Int32 = 0
         let text = errorString(code, &buffer, &length) == 0 ? String(cString: buffer) : "error \(code)"
-        throw MPIError("\(call) failed: \(text)")
+        throw ReplicaError("\(call) failed: \(text)")
     }
-}
-
-/// MPI could not be used, or an MPI call failed.
-public struct MPIError: Error, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }

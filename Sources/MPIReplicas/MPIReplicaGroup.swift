@@ -11,6 +11,8 @@ public final class MPIReplicaGroup: ReplicaGroup, @unchecked Sendable {
     public private(set) var hosts: [String] = []
     /// The MPI library file that was opened.
     public let libraryPath: String
+    /// Whether MPI lets any thread call it (needed for `abort` from outside the MPI thread).
+    private let anyThread: Bool
 
     private let mpi: MPILibrary
     private let condition = NSCondition()
@@ -36,15 +38,15 @@ public final class MPIReplicaGroup: ReplicaGroup, @unchecked Sendable {
             var provided: Int32 = 0
             let code = mpi.initThread(nil, nil, MPILibrary.threadMultiple, &provided)
             var rank: Int32 = 0, size: Int32 = 0
-            var result: Result<(Int, Int), Error>
+            var result: Result<(Int, Int, Bool), Error>
             do {
                 try mpi.check(code, "MPI_Init_thread")
                 guard provided >= MPILibrary.threadFunneled else {
-                    throw MPIError("this MPI library gives thread level \(provided); Crema needs at least MPI_THREAD_FUNNELED")
+                    throw ReplicaError("this MPI library gives thread level \(provided); Crema needs at least MPI_THREAD_FUNNELED")
                 }
                 try mpi.check(mpi.commRank(mpi.world, &rank), "MPI_Comm_rank")
                 try mpi.check(mpi.commSize(mpi.world, &size), "MPI_Comm_size")
-                result = .success((Int(rank), Int(size)))
+                result = .success((Int(rank), Int(size), provided >= MPILibrary.threadMultiple))
             } catch {
                 result = .failure(error)
             }
@@ -61,16 +63,17 @@ public final class MPIReplicaGroup: ReplicaGroup, @unchecked Sendable {
         let result = started.result
         condition.unlock()
         switch result {
-        case .success((let r, let s))?:
+        case .success((let r, let s, let multiple))?:
             rank = r
             size = s
+            anyThread = multiple
         case .failure(let error)?:
             throw error
         case nil:
-            throw MPIError("MPI did not start")
+            throw ReplicaError("MPI did not start")
         }
-        started.group = self
         condition.lock()
+        started.group = self
         condition.broadcast()
         condition.unlock()
         hosts = try gatherHosts()
@@ -78,7 +81,7 @@ public final class MPIReplicaGroup: ReplicaGroup, @unchecked Sendable {
 
     /// Handed to the MPI thread: how MPI started, then the group whose jobs it runs.
     private final class StartBox: @unchecked Sendable {
-        var result: Result<(Int, Int), Error>?
+        var result: Result<(Int, Int, Bool), Error>?
         weak var group: MPIReplicaGroup?
     }
 
@@ -116,7 +119,7 @@ public final class MPIReplicaGroup: ReplicaGroup, @unchecked Sendable {
             done.signal()
         }
         done.wait()
-        guard let result else { throw MPIError("an MPI call gave no result") }
+        guard let result else { throw ReplicaError("an MPI call gave no result") }
         return try result.get()
     }
 
@@ -137,7 +140,7 @@ public final class MPIReplicaGroup: ReplicaGroup, @unchecked Sendable {
             }
             let took = clock.now - start
             condition.lock()
-            sumSeconds += Double(took.components.seconds) + Double(took.components.attoseconds) * 1e-18
+            sumSeconds += took.seconds
             if sumFailure == nil { sumFailure = failure }
             doneSums += 1
             condition.broadcast()
@@ -168,8 +171,10 @@ public final class MPIReplicaGroup: ReplicaGroup, @unchecked Sendable {
         return try perform {
             var result = values
             try result.withUnsafeMutableBufferPointer { buffer in
-                guard let base = buffer.baseAddress, buffer.count > 0 else { return }
-                try mpi.check(mpi.allreduce(MPILibrary.inPlace, base, Int32(buffer.count), mpi.double, mpi.sum, mpi.world), "MPI_Allreduce")
+                guard let base = buffer.baseAddress else { return }
+                try Self.inChunks(buffer.count) { offset, n in
+                    try mpi.check(mpi.allreduce(MPILibrary.inPlace, base + offset, n, mpi.double, mpi.sum, mpi.world), "MPI_Allreduce")
+                }
             }
             return result
         }
@@ -188,8 +193,8 @@ public final class MPIReplicaGroup: ReplicaGroup, @unchecked Sendable {
 
     public func broadcast(_ bytes: [UInt8]) throws -> [UInt8] {
         let mpi = self.mpi
+        var length = try Self.messageLength(bytes.count)
         return try perform {
-            var length = Int32(clamping: bytes.count)
             try mpi.check(mpi.bcast(&length, 1, mpi.int32, 0, mpi.world), "MPI_Bcast")
             var result = [UInt8](repeating: 0, count: Int(length))
             if self.rank == 0 { result = Array(bytes.prefix(Int(length))) }
@@ -203,19 +208,31 @@ public final class MPIReplicaGroup: ReplicaGroup, @unchecked Sendable {
 
     public func gather(_ bytes: [UInt8]) throws -> [[UInt8]] {
         let mpi = self.mpi
-        let size = self.size
+        let (size, rank) = (self.size, self.rank)
+        var length = try Self.messageLength(bytes.count)
         return try perform {
-            var length = Int32(clamping: bytes.count)
-            var lengths = [Int32](repeating: 0, count: size)
-            try mpi.check(mpi.allgather(&length, 1, mpi.int32, &lengths, 1, mpi.int32, mpi.world), "MPI_Allgather")
-            let widest = Int(lengths.max() ?? 0)
-            guard widest > 0 else { return lengths.map { _ in [] } }
-            var mine = Array(bytes.prefix(widest))
-            mine += [UInt8](repeating: 0, count: widest - mine.count)
-            var all = [UInt8](repeating: 0, count: widest * size)
-            try mpi.check(mpi.allgather(mine, Int32(widest), mpi.byte, &all, Int32(widest), mpi.byte, mpi.world), "MPI_Allgather")
-            return (0..<size).map { r in Array(all[(r * widest)..<(r * widest + Int(lengths[r]))]) }
+            var lengths = [Int32](repeating: 0, count: rank == 0 ? size : 0)
+            try mpi.check(mpi.gather(&length, 1, mpi.int32, &lengths, 1, mpi.int32, 0, mpi.world), "MPI_Gather")
+            var offsets = [Int32](repeating: 0, count: lengths.count)
+            var total = 0
+            for (r, n) in lengths.enumerated() {
+                offsets[r] = try Self.messageLength(total)
+                total += Int(n)
+            }
+            _ = try Self.messageLength(total)
+            var all = [UInt8](repeating: 0, count: max(total, 1))
+            try mpi.check(mpi.gatherv(bytes, length, mpi.byte, &all, lengths, offsets, mpi.byte, 0, mpi.world), "MPI_Gatherv")
+            guard rank == 0 else { return [] }
+            return lengths.indices.map { r in Array(all[Int(offsets[r])..<(Int(offsets[r]) + Int(lengths[r]))]) }
         }
+    }
+
+    /// A message's length as MPI counts it; a message of 2 GiB or more is an error.
+    private static func messageLength(_ count: Int) throws -> Int32 {
+        guard let length = Int32(exactly: count) else {
+            throw ReplicaError("a message of \(count) bytes is more than MPI sends at once (2 GiB); use smaller pieces (fewer images per chunk: --threads)")
+        }
+        return length
     }
 
     // MARK: Life
@@ -230,7 +247,9 @@ public final class MPIReplicaGroup: ReplicaGroup, @unchecked Sendable {
     /// Ends the whole job at once, every rank with `code`: for a rank that cannot go on, so
     /// that the others, waiting for it in a sum, stop too rather than hang.
     public func abort(code: Int32) -> Never {
-        _ = mpi.abort(mpi.world, code)
+        // Where only the MPI thread may call MPI, exiting does it: mpirun ends a job whose
+        // process exits with an error.
+        if anyThread { _ = mpi.abort(mpi.world, code) }
         exit(code)
     }
 

@@ -15,24 +15,43 @@ public enum BatchSchedule: Equatable, Sendable {
 
     /// Batches this replica serves in each pass of a `.dealt` schedule (its share of `perPass`).
     public static func share(rank: Int, replicas: Int, perPass: Int) -> Int {
-        guard rank < perPass else { return 0 }
+        guard replicas > 0, rank >= 0, rank < perPass else { return 0 }
         return (perPass - rank + replicas - 1) / replicas
     }
 
-    /// The index, counting through the database again and again, of item `item` of batch
-    /// `batch` (the batch counted from 0 as this layer serves them); records are this modulo
-    /// the record count.
-    func record(batch: Int, item: Int, batchSize: Int) -> Int {
+    /// The record (of `count`, counting through the database again and again) that holds item
+    /// `item` of batch `batch`, the batch counted from 0 as this layer serves them. Computed
+    /// modulo `count` throughout, so no batch number a snapshot holds can overflow it.
+    func record(batch: Int, item: Int, batchSize: Int, count: Int) -> Int {
+        guard count > 0, batch >= 0, item >= 0, batchSize >= 0 else { return 0 }
+        let m = UInt64(count)
+        func mod(_ a: Int) -> UInt64 { UInt64(a) % m }
+        func times(_ a: UInt64, _ b: UInt64) -> UInt64 { m.dividingFullWidth(a.multipliedFullWidth(by: b)).remainder }
+        func plus(_ a: UInt64, _ b: UInt64) -> UInt64 { (a % m + b % m) % m }
         switch self {
         case .sequential:
-            return batch * batchSize + item
+            return Int(plus(times(mod(batch), mod(batchSize)), mod(item)))
         case .interleaved(let rank, let replicas):
-            return batch * replicas * batchSize + rank + replicas * item
+            // batch * replicas * batchSize + rank + replicas * item
+            let first = times(times(mod(batch), mod(replicas)), mod(batchSize))
+            return Int(plus(plus(first, mod(rank)), times(mod(replicas), mod(item))))
         case .dealt(let rank, let replicas, let perPass):
+            // (pass * perPass + rank + within * replicas) * batchSize + item
             let mine = max(Self.share(rank: rank, replicas: replicas, perPass: perPass), 1)
             let pass = batch / mine, within = batch % mine
-            return (pass * perPass + rank + within * replicas) * batchSize + item
+            let global = plus(plus(times(mod(pass), mod(perPass)), mod(rank)), times(mod(within), mod(replicas)))
+            return Int(plus(times(global, mod(batchSize)), mod(item)))
         }
+    }
+
+    /// Where a replica of this schedule stands after the whole passes in which replica 0
+    /// served `first` batches (a resume): the same count, but for test passes dealt unevenly,
+    /// where each replica served its own share of each pass.
+    public func batchesServed(matching first: Int) -> Int {
+        guard case .dealt(let rank, let replicas, let perPass) = self else { return first }
+        let lead = Self.share(rank: 0, replicas: replicas, perPass: perPass)
+        guard lead > 0 else { return 0 }
+        return first / lead * Self.share(rank: rank, replicas: replicas, perPass: perPass)
     }
 
     /// Whether batch `n` starts where batch `n - 1` ended, so that a cursor reads on.

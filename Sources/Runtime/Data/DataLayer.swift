@@ -34,6 +34,8 @@ public final class DataLayer: Layer {
     private var prefetcher: Prefetcher?
     /// A seek that cannot be honoured, reported by the next `forward`.
     private var seekError: Error?
+    /// A schedule that names no replica, reported by every `forward`.
+    private var scheduleError: Error?
 
     /// `params.source` is relative to the current directory.
     public init(spec: LayerSpec, params: DataParams, phase: Phase, seed: UInt64) throws {
@@ -94,6 +96,7 @@ public final class DataLayer: Layer {
     }
 
     public func forward(bottoms: [Tensor], tops: [Tensor]) throws {
+        if let scheduleError { throw scheduleError }
         if let seekError { throw seekError }
         guard let prefetcher else { throw LayerError(spec, "forward before setUp") }
         try reshape(bottoms: bottoms, tops: tops)
@@ -124,9 +127,10 @@ public final class DataLayer: Layer {
     public func follow(_ schedule: BatchSchedule) {
         prefetcher?.stop()
         if let problem = schedule.problem() {
-            seekError = LayerError(spec, "cannot deal its records: \(problem)")
+            scheduleError = LayerError(spec, "cannot deal its records: \(problem)")
             return
         }
+        scheduleError = nil
         self.schedule = schedule
         prefetcher?.schedule = schedule
         if seekError == nil { prefetcher?.start(atBatch: batchesServed) }
@@ -253,11 +257,7 @@ private final class Prefetcher: @unchecked Sendable {
         let count = try reader.count()
         guard count > 0 else { throw DataError.databaseEmpty(path: reader.path) }
         let record: Int
-        if schedule.isContiguous {
-            record = Int((UInt64(batch) % UInt64(count)) * UInt64(batchSize % count) % UInt64(count))
-        } else {
-            record = schedule.record(batch: batch, item: 0, batchSize: batchSize) % count
-        }
+        record = schedule.record(batch: batch, item: 0, batchSize: batchSize, count: count)
         if cursor == nil { cursor = try reader.makeCursor() }
         try cursor?.seek(toPosition: record)
     }
@@ -311,9 +311,10 @@ private final class Prefetcher: @unchecked Sendable {
         var entries: [LMDBEntry] = []
         entries.reserveCapacity(batchSize)
         let contiguous = schedule.isContiguous
+        let count = contiguous ? 0 : try reader.count()
         for item in 0..<batchSize {
             // A replica's share skips the other replicas' records (moving on without copying them).
-            if !contiguous { try cursor.seek(toPosition: schedule.record(batch: batch, item: item, batchSize: batchSize)) }
+            if !contiguous { try cursor.seek(toPosition: schedule.record(batch: batch, item: item, batchSize: batchSize, count: count)) }
             entries.append(try cursor.next())
         }
 

@@ -16,8 +16,8 @@ public struct ImageListEntry: Equatable, Sendable {
 }
 
 /// A list line or image that was skipped, and why.
-public struct ImagesetProblem: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Kind: String, CaseIterable, Sendable {
+public struct ImagesetProblem: Error, Equatable, Sendable, Codable, CustomStringConvertible {
+    public enum Kind: String, CaseIterable, Sendable, Codable {
         case badLine = "bad list line"
         case unreadable, truncated, corrupt, unsupported
         case invalid = "invalid image"
@@ -216,8 +216,8 @@ public enum ImagesetConverter {
     /// With `replicas` (processes started together by mpirun), replica 0 reads the list and
     /// writes the database; every replica decodes and resizes its share of each chunk (every
     /// `size`-th image), and replica 0 writes them all in list order, so the database is the
-    /// one a single process writes, byte for byte. Every replica returns the same summary;
-    /// only replica 0 reports progress and skipped images.
+    /// one a single process writes, byte for byte. Only replica 0 reports progress and skipped
+    /// images; the others' summaries give the records written but not the problems.
     public static func convert(root: String, list: URL, output: URL, options: ImagesetOptions,
                                replicas: ReplicaGroup? = nil,
                                progress: ((ImagesetProgress) -> Void)? = nil,
@@ -305,7 +305,9 @@ public enum ImagesetConverter {
             next = decode(range.upperBound..<min(entries.count, range.upperBound + chunk))
             defer { next.done.wait() }  // never leave a chunk decoding behind a thrown error
             if let replicas {
+                // Replica 0 writes; the others only decode and resize their shares.
                 current.results = try ImagesetExchange.merge(current.results, range: range, across: replicas)
+                guard lead else { continue }
             }
             for result in current.results {
                 switch result {
@@ -334,12 +336,15 @@ public enum ImagesetConverter {
             if lead { progress?(ImagesetProgress(processed: range.upperBound, total: entries.count, written: written,
                                        skipped: problems.count, bytes: bytes, seconds: Date().timeIntervalSince(start))) }
         }
-        try writer?.close()
-        guard written > 0 else { throw ImagesetError.nothingWritten(list: list.path, skipped: problems) }
-        if lead { try moveIntoPlace(work, output, force: options.force) }
+        if lead {
+            try writer?.close()
+            guard written > 0 else { throw ImagesetError.nothingWritten(list: list.path, skipped: problems) }
+            try moveIntoPlace(work, output, force: options.force)
+        }
         finished = true
-        // The others learn that the database is in place (or, by an abort, that it is not).
-        _ = try replicas?.sum([0])
+        // The others learn that the database is in place (or, by an abort, that it is not), and
+        // how many records it holds.
+        if let replicas { written = Int(try replicas.sum([lead ? Double(written) : 0])[0]) }
         return ImagesetSummary(output: output.path, listed: entries.count, written: written,
                                skipped: problems.sorted { $0.line < $1.line }, bytes: bytes,
                                seconds: Date().timeIntervalSince(start),
@@ -356,7 +361,7 @@ public enum ImagesetConverter {
     }
 
     /// A finished record.
-    struct Record {
+    struct Record: Codable {
         var key: String
         var value: Data
         var shape: [Int]

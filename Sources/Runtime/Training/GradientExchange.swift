@@ -62,7 +62,7 @@ final class GradientExchange {
         let start = clock.now
         try group.finishSums()
         let waited = clock.now - start
-        waitedSeconds += Double(waited.components.seconds) + Double(waited.components.attoseconds) * 1e-18
+        waitedSeconds += waited.seconds
         summedSeconds += group.takeSumSeconds()
     }
 

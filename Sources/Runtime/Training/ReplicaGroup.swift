@@ -20,7 +20,7 @@ public protocol ReplicaGroup: AnyObject {
     func broadcast(_ pointer: UnsafeMutablePointer<Float>, count: Int) throws
     /// Replica 0's bytes, on every replica.
     func broadcast(_ bytes: [UInt8]) throws -> [UInt8]
-    /// Every replica's bytes, in rank order, on every replica.
+    /// Every replica's bytes, in rank order, on replica 0; an empty list on the others.
     func gather(_ bytes: [UInt8]) throws -> [[UInt8]]
 }
 

@@ -6,11 +6,30 @@ private struct ReplicaStart: Codable {
     var state: ResumeState
 }
 
+/// A net's parameters as the replicas compare them before exchanging any.
+private struct ReplicaNet: Codable, Equatable {
+    var keys: [String]
+    var shapes: [[Int]]
+    var history: [[Int]]
+}
+
 extension Trainer {
     /// Gives every replica replica 0's weights, solver history, iteration, data positions and
     /// displayed losses (a resume happens on replica 0), and each its own generator states.
     func synchronizeReplicas() throws {
         guard let replicas else { return }
+        // First, that every replica built the same net: otherwise the exchanges below would pair
+        // up blobs of different sizes.
+        let net = ReplicaNet(keys: store.parameters.map(\.key), shapes: store.parameters.map(\.tensor.shape),
+                             history: solver.history.map(\.shape))
+        let lead = try replicas.broadcast([UInt8](try JSONEncoder().encode(net)))
+        let same = (try? JSONDecoder().decode(ReplicaNet.self, from: Data(lead))) == net
+        let differing = try replicas.sum([same ? 0 : 1])[0]
+        guard differing == 0 else {
+            throw ReplicaError(replicas.rank == 0
+                ? "\(Int(differing)) of the other replicas built a net with other parameters than this one's (\(net.keys.count) blobs); start every replica with the same recipe, settings and build"
+                : "replica \(replicas.rank) built a net with other parameters than replica 0's; start every replica with the same recipe, settings and build")
+        }
         for parameter in store.parameters {
             try replicas.broadcast(parameter.tensor.data, count: parameter.tensor.count)
         }
@@ -28,14 +47,12 @@ extension Trainer {
             throw ReplicaError("replica \(replicas.rank) could not read the start replica 0 sent (\(error)); are all replicas the same build of Crema?")
         }
         let state = start.state
-        guard state.parameters == store.parameters.map(\.key) else {
-            throw ReplicaError("replica \(replicas.rank) built a net with other parameters than replica 0's; start every replica with the same recipe and settings")
-        }
         for graph in [trainGraph, testGraph].compactMap({ $0 }) {
             for layer in graph.layers {
                 let key = "\(graph.phase.rawValue)/\(layer.spec.name)"
-                if let data = layer as? DataLayer, let n = state.dataBatches[key], n != data.batchesServed {
-                    data.seek(toBatch: n)
+                if let data = layer as? DataLayer, let first = state.dataBatches[key] {
+                    let n = data.schedule.batchesServed(matching: first)
+                    if n != data.batchesServed { data.seek(toBatch: n) }
                 }
                 if let drawing = layer as? DrawsRandomNumbers, let saved = state.replicaRandom,
                    replicas.rank - 1 < saved.count, let r = saved[replicas.rank - 1][key] {
@@ -86,6 +103,7 @@ extension Trainer {
         guard let replicas else { return }
         let mine = try JSONEncoder().encode(captureState().random)
         let all = try replicas.gather([UInt8](mine))
+        guard replicas.rank == 0 else { return }
         var others: [[String: RandomGenerator]] = []
         for (rank, bytes) in all.enumerated().dropFirst() {
             do {

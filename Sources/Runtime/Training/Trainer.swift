@@ -89,6 +89,8 @@ public final class Trainer {
     /// Trains from the current iteration to the plan's last, testing and snapshotting on the
     /// way, and always testing and snapshotting at the end.
     public func run() throws -> TrainingSummary {
+        // Before anything counts from the iteration: a resume reaches the replicas here.
+        try synchronizeReplicas()
         observer?.log("Solving \(spec.name)", source: "solver.cpp:289")
         observer?.log("Learning Rate Policy: \(plan.lrPolicy.rawValue)", source: "solver.cpp:290")
         if let warmup = plan.warmup, warmup.iterations > 0 {
@@ -106,7 +108,6 @@ public final class Trainer {
         // Replicas stop and snapshot together, when any of them was asked to.
         var agreedStop = false
         var agreedSnapshot = false
-        try synchronizeReplicas()
 
         while iteration < plan.iterations {
             if plan.testEvery > 0, iteration % plan.testEvery == 0, iteration > 0 || plan.testAtStart {

@@ -63,6 +63,23 @@ import Testing
         #expect(try Self.records(b, bTops, 2) == Array(straight[3...]))
     }
 
+    /// After whole test passes, replica 1 of an uneven deal stands at its own share of them.
+    @Test func aResumedReplicaFindsItsPlaceInDealtPasses() {
+        let lead = BatchSchedule.dealt(rank: 0, replicas: 2, perPass: 5), other = BatchSchedule.dealt(rank: 1, replicas: 2, perPass: 5)
+        #expect(lead.batchesServed(matching: 12) == 12)
+        #expect(other.batchesServed(matching: 12) == 8)
+        #expect(BatchSchedule.interleaved(rank: 1, replicas: 2).batchesServed(matching: 7) == 7)
+    }
+
+    /// A batch number as large as a damaged snapshot may hold still names a record.
+    @Test func hugeBatchNumbersStayInsideTheDatabase() {
+        for schedule in [BatchSchedule.sequential, .interleaved(rank: 1, replicas: 3), .dealt(rank: 1, replicas: 3, perPass: 7)] {
+            let record = schedule.record(batch: Int.max / 2, item: 5, batchSize: 1 << 20, count: 1_000_003)
+            #expect((0..<1_000_003).contains(record), "\(schedule)")
+        }
+        #expect(BatchSchedule.sequential.record(batch: 3, item: 1, batchSize: 4, count: 10) == 3)
+    }
+
     @Test func aReplicaOutsideTheGroupIsAnErrorAtForward() throws {
         let dir = try DataFixtures.folder()
         defer { DataFixtures.cleanUp(dir) }

@@ -82,7 +82,10 @@ final class LoopbackReplica: ReplicaGroup, @unchecked Sendable {
     }
 
     func broadcast(_ bytes: [UInt8]) throws -> [UInt8] { hub.exchange(rank: rank, bytes)[0] }
-    func gather(_ bytes: [UInt8]) throws -> [[UInt8]] { hub.exchange(rank: rank, bytes) }
+    func gather(_ bytes: [UInt8]) throws -> [[UInt8]] {
+        let all = hub.exchange(rank: rank, bytes)
+        return rank == 0 ? all : []
+    }
 }
 
 @Suite struct ReplicaGroupTests {
