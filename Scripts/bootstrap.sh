@@ -2,7 +2,7 @@
 # Installs the Debian packages Crema builds and trains with, when they are missing.
 # Safe to run again: it does nothing when everything is there.
 set -eu
-packages="pkg-config libopenblas-dev libopenblas0-openmp libdnnl-dev liblmdb-dev libpng-dev libjpeg-dev zlib1g-dev dataset-fashion-mnist openmpi-bin libopenmpi-dev"
+packages="pkg-config libopenblas-dev libopenblas0-openmp libdnnl-dev liblmdb-dev libpng-dev libjpeg-dev zlib1g-dev dataset-fashion-mnist openmpi-bin libopenmpi-dev libleveldb1d"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -165,7 +165,7 @@ struct ClassifyCommand: ParsableCommand {
     private func inputSize(data: DataParams, mean: MeanImage?) throws -> (Int, Int, Int) {
         var channels = mean?.channels, height = mean?.height, width = mean?.width
         if channels == nil, FileManager.default.fileExists(atPath: data.source) {
-            let cursor = try LMDBReader(path: data.source).makeCursor()
+            let cursor = try RecordDatabases.open(path: data.source).makeCursor()
             var datum = try Caffe_Datum(record: try cursor.next().value)
             if datum.encoded { datum = try datum.decoded() }
             (channels, height, width) = (datum.shape[0], datum.shape[1], datum.shape[2])

@@ -155,7 +155,7 @@ struct ExportCommand: ParsableCommand {
             let mean = try MeanFile.read(URL(fileURLWithPath: meanFile))
             chw = [mean.channels, mean.height, mean.width]
         } else if FileManager.default.fileExists(atPath: data.source) {
-            let cursor = try LMDBReader(path: data.source).makeCursor()
+            let cursor = try RecordDatabases.open(path: data.source).makeCursor()
             var datum = try Caffe_Datum(record: try cursor.next().value)
             if datum.encoded { datum = try datum.decoded() }
             chw = Array(datum.shape.prefix(3))

@@ -3,6 +3,7 @@ import Foundation
 import Runtime
 
 extension ResizeFilter: ExpressibleByArgument {}
+extension DatabaseFormat: ExpressibleByArgument {}
 
 /// Caffe's convert_imageset: an image folder and a list of `path label` lines to an LMDB.
 struct PrepareImageset: ParsableCommand {
@@ -32,6 +33,9 @@ struct PrepareImageset: ParsableCommand {
 
     @Option(name: .customLong("resize-filter"), help: "linear (OpenCV's INTER_LINEAR, as Caffe) or area (averaging when shrinking).")
     var resizeFilter: ResizeFilter = .linear
+
+    @Option(help: "The database to write: lmdb, or leveldb (Caffe's -backend; its older examples read LevelDB).")
+    var backend: DatabaseFormat = .lmdb
 
     @Flag(help: "Shuffle the list before converting (deterministic for a given --seed).")
     var shuffle = false
@@ -80,6 +84,7 @@ struct PrepareImageset: ParsableCommand {
             options.resizeHeight = size.height
         }
         options.filter = resizeFilter
+        options.backend = backend
         options.shuffle = shuffle
         options.seed = seed
         options.gray = gray

@@ -63,15 +63,12 @@ extension DataParams: LayerKindDeclaration {
         }
         let source = df.string("source") ?? ""
         let batchSize = df.count("batch_size") ?? 0
-        let backend = df.choice("backend", ["LEVELDB": "LEVELDB", "LMDB": "LMDB"])
+        // LMDB or LevelDB: the runtime tells them apart by the database's files, as a prototxt's
+        // backend (LevelDB when left out) may not match the folder it names.
+        _ = df.choice("backend", ["LEVELDB": "LEVELDB", "LMDB": "LMDB"])
         df.use("prefetch")
         if source.isEmpty { df.problem("source", "data_param needs a source (the LMDB folder)") }
         if batchSize == 0 { df.problem("batch_size", "data_param needs batch_size greater than 0") }
-        if !df.has("backend") {
-            df.note(nil, "data_param gives no backend, so Caffe would read LevelDB; Crema reads '\(source)' as an LMDB")
-        } else if backend == "LEVELDB" {
-            df.unsupported("backend", "Crema reads LMDB only; convert the data (convert_imageset -backend lmdb, or `experiments prepare`) and use backend: LMDB")
-        }
         if (df.count("rand_skip") ?? 0) > 0 { df.note("rand_skip", "ignored: Crema reads the database from its first record") }
         if df.has("prefetch") { df.note("prefetch", "ignored: Crema prefetches batches on its own threads") }
         if df.bool("force_encoded_color") == true {

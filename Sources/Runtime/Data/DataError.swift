@@ -24,13 +24,17 @@ public enum DataError: Error, CustomStringConvertible, LocalizedError, Equatable
     case transform(problem: String)
     /// A file-system step (make a folder, rename into place) failed.
     case fileSystem(path: String, problem: String)
+    /// A LevelDB call failed, with LevelDB's message.
+    case leveldb(path: String, operation: String, message: String)
+    /// Something at the path, but neither an LMDB nor a LevelDB.
+    case notADatabase(path: String, isFolder: Bool, contents: [String])
 
     public var description: String {
         switch self {
         case let .lmdb(path, operation, code, message):
             return "LMDB \(operation) failed for \(path): \(message) (code \(code))"
         case let .databaseMissing(path, hint):
-            return "no database at \(path)" + (hint.map { ": \($0)" } ?? "; check the Data layer's source path (it is relative to the current directory)")
+            return "no database at \(path)" + (hint.map { ": \($0)" } ?? "; check the path (it is relative to the current directory)")
         case let .databaseEmpty(path):
             return "the database at \(path) holds no records"
         case let .badRecord(database, key, problem):
@@ -48,6 +52,15 @@ public enum DataError: Error, CustomStringConvertible, LocalizedError, Equatable
             return "data transformation: \(problem)"
         case let .fileSystem(path, problem):
             return "\(path): \(problem)"
+        case let .leveldb(path, operation, message):
+            return "LevelDB \(operation) failed for \(path): \(message)"
+        case let .notADatabase(path, isFolder, contents):
+            guard isFolder else {
+                return "\(path) is a file, not a database; an LMDB or a LevelDB is a folder (Caffe's convert_imageset or `experiments prepare` makes one)"
+            }
+            let shown = contents.prefix(6).joined(separator: ", ") + (contents.count > 6 ? ", ..." : "")
+            return "\(path) is a folder but neither an LMDB (no data.mdb) nor a LevelDB (no CURRENT)"
+                + (contents.isEmpty ? "; it is empty" : "; it holds \(shown)") + ". Point at the database's own folder"
         }
     }
 

@@ -64,7 +64,7 @@ public final class DataLayer: Layer {
         prefetcher = nil
 
         let path = params.source
-        let reader = try LMDBReader(path: path, missingHint: Self.missingHint(path))
+        let reader = try RecordDatabases.open(path: path, missingHint: Self.sourceHint(path))
         let count = try reader.count()
         guard count > 0 else { throw DataError.databaseEmpty(path: path) }
         let first = try reader.makeCursor().next()
@@ -142,6 +142,11 @@ public final class DataLayer: Layer {
               ["train_lmdb", "test_lmdb"].contains(url.lastPathComponent) else { return nil }
         return "make it with `experiments prepare fashion-mnist` (it converts Debian's dataset-fashion-mnist; run from the folder that holds data/)"
     }
+
+    /// What a missing source's message adds: how to make Fashion-MNIST's, else where to look.
+    static func sourceHint(_ path: String) -> String {
+        missingHint(path) ?? "check the Data layer's source path (it is relative to the current directory)"
+    }
 }
 
 /// The data layer's background thread and its ring of batch buffers.
@@ -165,7 +170,7 @@ private final class Prefetcher: @unchecked Sendable {
         }
     }
 
-    let reader: LMDBReader
+    let reader: RecordDatabase
     let transformer: DataTransformer
     let recordShape: [Int]
     let itemCount: Int
@@ -183,9 +188,9 @@ private final class Prefetcher: @unchecked Sendable {
     /// The error that ended the thread; every later `take` repeats it until a restart.
     private var failure: Error?
     /// Touched only by the running thread (and by `start` while none runs).
-    private var cursor: LMDBCursor?
+    private var cursor: RecordCursor?
 
-    init(reader: LMDBReader, transformer: DataTransformer, recordShape: [Int], itemShape: [Int],
+    init(reader: RecordDatabase, transformer: DataTransformer, recordShape: [Int], itemShape: [Int],
          batchSize: Int, seed: UInt64, schedule: BatchSchedule) {
         self.reader = reader
         self.schedule = schedule
@@ -308,7 +313,7 @@ private final class Prefetcher: @unchecked Sendable {
     /// each with its own generator forked in item order from the batch's generator.
     private func fill(_ slot: Slot, batch: Int) throws {
         guard let cursor else { throw DataError.badRecord(database: reader.path, key: nil, problem: "no cursor") }
-        var entries: [LMDBEntry] = []
+        var entries: [DatabaseRecord] = []
         entries.reserveCapacity(batchSize)
         let contiguous = schedule.isContiguous
         let count = contiguous ? 0 : try reader.count()

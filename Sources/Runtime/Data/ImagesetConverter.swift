@@ -62,6 +62,8 @@ public struct ImagesetOptions: Equatable, Sendable {
     public var force = false
     /// Cores used for decoding and resizing.
     public var threads = Parallel.threads
+    /// The database written (Caffe's `-backend`): LMDB, or LevelDB as older Caffe examples use.
+    public var backend: DatabaseFormat = .lmdb
 
     public init() {}
 
@@ -264,7 +266,7 @@ public enum ImagesetConverter {
         let name = output.lastPathComponent
         let work = parent.appendingPathComponent(".\(name).partial-\(getpid())")
         var finished = false
-        var writer: LMDBWriter?
+        var writer: RecordWriter?
         if lead {
             do {
                 try fm.createDirectory(at: parent, withIntermediateDirectories: true)
@@ -278,9 +280,9 @@ public enum ImagesetConverter {
 
         if lead {
             let perRecord = options.resizes ? options.resizeWidth * options.resizeHeight * (options.gray ? 1 : 3) + 64 : 256 << 10
-            writer = try LMDBWriter(path: work.path,
-                                    initialMapSize: max(64 << 20, min(entries.count * perRecord * 5 / 4, 64 << 30)),
-                                    transactionSize: 1000, keysInOrder: entries.count < 100_000_000)
+            let (size, overflow) = entries.count.multipliedReportingOverflow(by: perRecord)
+            writer = try RecordDatabases.create(options.backend, path: work.path, sizeHint: overflow ? Int.max : size / 4 * 5,
+                                                keysInOrder: entries.count < 100_000_000)
         }
         var written = 0, bytes = 0
         var first: (line: Int, shape: [Int])?

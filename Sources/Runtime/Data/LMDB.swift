@@ -1,14 +1,6 @@
 import CLMDB
 import Foundation
 
-/// One key/value pair read from an LMDB, copied out of the memory map.
-public struct LMDBEntry: Equatable, Sendable {
-    public var key: Data
-    public var value: Data
-    /// The key as text (Caffe's keys are ASCII such as `00000012_cat.jpg`).
-    public var keyText: String { String(decoding: key, as: UTF8.self) }
-}
-
 /// Throws LMDB's own message for a failed call.
 @inline(__always)
 func lmdbCheck(_ rc: Int32, _ path: String, _ operation: String) throws {
@@ -127,7 +119,7 @@ final class LMDBEnvironment {
 }
 
 /// A database directory opened read-only (Caffe's `db::READ`).
-public final class LMDBReader {
+public final class LMDBReader: RecordDatabase {
     public let path: String
     let environment: LMDBEnvironment
 
@@ -152,12 +144,12 @@ public final class LMDBReader {
     }
 
     /// A cursor at the first record, in key order; an empty database is `DataError.databaseEmpty`.
-    public func makeCursor() throws -> LMDBCursor { try LMDBCursor(reader: self) }
+    public func makeCursor() throws -> RecordCursor { try LMDBCursor(reader: self) }
 }
 
 /// Walks a database in key order and starts again at the first record after the last, as
 /// Caffe's data layer does. Use it from one thread at a time.
-public final class LMDBCursor {
+public final class LMDBCursor: RecordCursor {
     public let reader: LMDBReader
     private let txn: OpaquePointer
     private let cursor: OpaquePointer
@@ -192,6 +184,9 @@ public final class LMDBCursor {
         mdb_txn_abort(txn)
     }
 
+    public func recordCount() throws -> Int { try reader.count() }
+    public var databasePath: String { reader.path }
+
     /// Back to the first record.
     public func rewind() throws {
         let rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
@@ -201,8 +196,8 @@ public final class LMDBCursor {
     }
 
     /// The record at the cursor; then the cursor moves on, wrapping to the first record.
-    public func next() throws -> LMDBEntry {
-        let entry = LMDBEntry(key: copy(key), value: copy(value))
+    public func next() throws -> DatabaseRecord {
+        let entry = DatabaseRecord(key: copy(key), value: copy(value))
         try advance()
         return entry
     }
@@ -218,15 +213,6 @@ public final class LMDBCursor {
         position += 1
     }
 
-    /// Places the cursor on record `index` (taken modulo the record count).
-    public func seek(toPosition index: Int) throws {
-        let total = try reader.count()
-        guard total > 0 else { throw DataError.databaseEmpty(path: reader.path) }
-        var target = index % total
-        if target < 0 { target += total }
-        if target < position { try rewind() }
-        while position < target { try advance() }
-    }
 }
 
 // MARK: - Writing
@@ -234,7 +220,7 @@ public final class LMDBCursor {
 /// Writes key/value pairs into a new or existing database directory, a transaction of
 /// `transactionSize` puts at a time, doubling the map size whenever LMDB reports it full.
 /// Call `close()` to write the last transaction and flush to disk.
-public final class LMDBWriter {
+public final class LMDBWriter: RecordWriter {
     public let path: String
     /// Current map size in bytes (the most the database can grow to before it is doubled).
     public private(set) var mapSize: Int

@@ -41,7 +41,7 @@ extension MeanFile {
                                replicas: ReplicaGroup? = nil,
                                progress: @escaping (MeanProgress) -> Void) throws -> MeanImage {
         let start = Date()
-        let reader = try LMDBReader(path: path)
+        let reader = try RecordDatabases.open(path: path)
         let total = try reader.count()
         guard total > 0 else { throw DataError.databaseEmpty(path: path) }
         let cursor = try reader.makeCursor()
@@ -75,7 +75,7 @@ extension MeanFile {
                 done += count
                 continue
             }
-            var entries: [LMDBEntry] = []
+            var entries: [DatabaseRecord] = []
             entries.reserveCapacity(count)
             for _ in 0..<count { entries.append(try cursor.next()) }
 

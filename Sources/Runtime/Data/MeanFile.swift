@@ -92,7 +92,7 @@ public enum MeanFile {
 
     /// The per-pixel mean of every record in a database (Caffe's compute_image_mean).
     public static func compute(database path: String) throws -> MeanImage {
-        let reader = try LMDBReader(path: path)
+        let reader = try RecordDatabases.open(path: path)
         let total = try reader.count()
         let cursor = try reader.makeCursor()
         var sum: [Double] = []
