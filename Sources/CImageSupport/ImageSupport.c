@@ -90,12 +90,83 @@ static int cis_jpeg_code(const struct cis_jpeg_error *error) {
 
 /* ---------------------------------------------------------------- JPEG decode */
 
-/* value * other / 255, rounded (no ties exist since 255 is odd). */
-static unsigned char cis_mul255(unsigned value, unsigned other) {
-    return (unsigned char)((value * other + 127) / 255);
+/* An inverted CMYK sample and black to the colour channel, as OpenCV's imread converts them
+ * (icvCvt_CMYK2BGR): k - (255 - value) * k / 256, truncated. */
+static unsigned char cis_cmyk_channel(unsigned value, unsigned k) {
+    return (unsigned char)(k - (((255 - value) * k) >> 8));
+}
+
+/* The orientation (1-8) an Exif APP1 segment gives, or 1 when there is none or it cannot be
+ * read: a TIFF header (II or MM), then IFD0's entry 0x0112. */
+static int cis_exif_orientation(j_decompress_ptr cinfo) {
+    for (jpeg_saved_marker_ptr m = cinfo->marker_list; m; m = m->next) {
+        if (m->marker != JPEG_APP0 + 1 || m->data_length < 6 + 8) continue;
+        const unsigned char *d = m->data;
+        if (memcmp(d, "Exif\0\0", 6) != 0) continue;
+        const unsigned char *t = d + 6;
+        const size_t n = m->data_length - 6;
+        int little;
+        if (t[0] == 'I' && t[1] == 'I') little = 1;
+        else if (t[0] == 'M' && t[1] == 'M') little = 0;
+        else continue;
+#define CIS_U16(p) (little ? (unsigned)((p)[0] | (p)[1] << 8) : (unsigned)((p)[0] << 8 | (p)[1]))
+#define CIS_U32(p) (little ? ((unsigned long)(p)[0] | (unsigned long)(p)[1] << 8 | (unsigned long)(p)[2] << 16 | (unsigned long)(p)[3] << 24) \
+                           : ((unsigned long)(p)[0] << 24 | (unsigned long)(p)[1] << 16 | (unsigned long)(p)[2] << 8 | (unsigned long)(p)[3]))
+        if (CIS_U16(t + 2) != 42) continue;
+        const unsigned long ifd = CIS_U32(t + 4);
+        if (ifd > n || n - ifd < 2) continue;
+        const unsigned count = CIS_U16(t + ifd);
+        for (unsigned i = 0; i < count; i++) {
+            const unsigned long at = ifd + 2 + 12ul * i;
+            if (at > n || n - at < 12) break;
+            const unsigned char *entry = t + at;
+            if (CIS_U16(entry) != 0x0112) continue;
+            const unsigned type = CIS_U16(entry + 2);
+            const unsigned long value = type == 3 ? CIS_U16(entry + 8) : type == 4 ? CIS_U32(entry + 8) : 0;
+            return value >= 1 && value <= 8 ? (int)value : 1;
+        }
+#undef CIS_U16
+#undef CIS_U32
+    }
+    return 1;
+}
+
+/* Turns `pixels` (width x height) as Exif orientation `o` says, as OpenCV's imread does
+ * (ExifTransform): 2-4 flip, 5-8 transpose and so swap width and height. Returns the new
+ * buffer (the old one is freed), or NULL when memory runs out. */
+static unsigned char *cis_orient(unsigned char *pixels, size_t width, size_t height, size_t channels, int o,
+                                 size_t *out_width, size_t *out_height) {
+    const int swap = o >= 5;
+    const size_t ow = swap ? height : width, oh = swap ? width : height;
+    *out_width = ow;
+    *out_height = oh;
+    if (o <= 1) return pixels;
+    unsigned char *turned = malloc(width * height * channels);
+    if (!turned) return NULL;
+    for (size_t y = 0; y < oh; y++) {
+        for (size_t x = 0; x < ow; x++) {
+            size_t sx, sy;
+            switch (o) {
+            case 2: sx = width - 1 - x; sy = y; break;
+            case 3: sx = width - 1 - x; sy = height - 1 - y; break;
+            case 4: sx = x; sy = height - 1 - y; break;
+            case 5: sx = y; sy = x; break;
+            case 6: sx = y; sy = height - 1 - x; break;
+            case 7: sx = width - 1 - y; sy = height - 1 - x; break;
+            default: sx = width - 1 - y; sy = x; break; /* 8 */
+            }
+            memcpy(turned + (y * ow + x) * channels, pixels + (sy * width + sx) * channels, channels);
+        }
+    }
+    free(pixels);
+    return turned;
 }
 
 int cis_jpeg_decode(const unsigned char *data, size_t size, cis_decoded *out) {
+    return cis_jpeg_decode_as(data, size, 0, out);
+}
+
+int cis_jpeg_decode_as(const unsigned char *data, size_t size, int grey, cis_decoded *out) {
     struct jpeg_decompress_struct cinfo;
     struct cis_jpeg_error error;
     unsigned char *volatile pixels = NULL;
@@ -121,7 +192,9 @@ int cis_jpeg_decode(const unsigned char *data, size_t size, cis_decoded *out) {
     }
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
     jpeg_read_header(&cinfo, TRUE);
+    const int orientation = cis_exif_orientation(&cinfo);
 
     int cmyk = 0;
     switch (cinfo.jpeg_color_space) {
@@ -139,13 +212,14 @@ int cis_jpeg_decode(const unsigned char *data, size_t size, cis_decoded *out) {
         out->source_channels = 4;
         break;
     default:
-        cinfo.out_color_space = JCS_RGB;
+        /* Grey from colour is libjpeg's own luma, as OpenCV's IMREAD_GRAYSCALE asks for it. */
+        cinfo.out_color_space = grey ? JCS_GRAYSCALE : JCS_RGB;
         out->source_channels = 3;
         break;
     }
 
     jpeg_start_decompress(&cinfo);
-    const int channels = cmyk ? 3 : (int)cinfo.output_components;
+    const int channels = cmyk ? (grey ? 1 : 3) : (int)cinfo.output_components;
     if (channels != 1 && channels != 3) {
         snprintf(error.message, sizeof(error.message), "decodes to %d components; expected 1 or 3", channels);
         error.base.msg_code = JERR_CONVERSION_NOTIMPL;
@@ -176,17 +250,32 @@ int cis_jpeg_decode(const unsigned char *data, size_t size, cis_decoded *out) {
         for (size_t x = 0; x < width; x++) {
             const unsigned c = cmyk_row[4 * x], m = cmyk_row[4 * x + 1], y = cmyk_row[4 * x + 2], k = cmyk_row[4 * x + 3];
             /* Inverted samples are (1 - ink): red = (1 - cyan)(1 - black). */
-            target[3 * x] = cis_mul255(c, k);
-            target[3 * x + 1] = cis_mul255(m, k);
-            target[3 * x + 2] = cis_mul255(y, k);
+            const unsigned r = cis_cmyk_channel(c, k), g = cis_cmyk_channel(m, k), b = cis_cmyk_channel(y, k);
+            if (grey) {
+                /* OpenCV's icvCvt_CMYK2Gray: BT.601 in 14-bit fixed point, rounded. */
+                target[x] = (unsigned char)((r * 4899 + g * 9617 + b * 1868 + 8192) >> 14);
+                continue;
+            }
+            target[3 * x] = (unsigned char)r;
+            target[3 * x + 1] = (unsigned char)g;
+            target[3 * x + 2] = (unsigned char)b;
         }
     }
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
     free(cmyk_row);
 
-    out->width = (int)width;
-    out->height = (int)height;
+    size_t shown_width = width, shown_height = height;
+    unsigned char *turned = cis_orient(pixels, width, height, (size_t)channels, orientation, &shown_width, &shown_height);
+    if (!turned) {
+        free(pixels);
+        cis_copy_message(out->message, sizeof(out->message), "cannot allocate memory to turn the image as its Exif orientation says");
+        return CIS_NO_MEMORY;
+    }
+    pixels = turned;
+    out->orientation = orientation;
+    out->width = (int)shown_width;
+    out->height = (int)shown_height;
     out->channels = channels;
     out->warnings = error.warnings;
     out->pixels = pixels;

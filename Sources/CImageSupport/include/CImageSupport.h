@@ -28,6 +28,7 @@ typedef struct {
     int channels;             /* 1 or 3 */
     int source_channels;      /* what the file holds: 1 grey, 2 grey+alpha, 3 colour, 4 colour+alpha or CMYK */
     int warnings;             /* problems the library recovered from */
+    int orientation;          /* the Exif orientation applied (1: none; JPEG only) */
     unsigned char *pixels;    /* width * height * channels bytes; release with cis_free */
     char message[256];        /* why decoding failed */
 } cis_decoded;
@@ -39,9 +40,14 @@ typedef struct {
     char message[256];
 } cis_encoded;
 
-/* JPEG (baseline or progressive; grey, YCbCr, RGB, CMYK or YCCK) to 8-bit grey or RGB.
- * CMYK is converted to RGB, its samples read as Adobe's inverted CMYK (as OpenCV and Pillow do). */
+/* JPEG (baseline or progressive; grey, YCbCr, RGB, CMYK or YCCK) to 8-bit grey or RGB, as
+ * OpenCV's imread gives it: turned as an Exif orientation tag says, and CMYK converted with
+ * OpenCV's arithmetic, its samples read as Adobe's inverted CMYK. */
 int cis_jpeg_decode(const unsigned char *data, size_t size, cis_decoded *out);
+
+/* The same, and with `grey` set one channel as OpenCV's IMREAD_GRAYSCALE reads it: libjpeg's
+ * luma for colour files, OpenCV's CMYK-to-grey arithmetic for CMYK. */
+int cis_jpeg_decode_as(const unsigned char *data, size_t size, int grey, cis_decoded *out);
 
 /* PNG (any colour type and bit depth, interlaced or not) to 8-bit grey or RGB: palettes are
  * expanded, 16-bit samples keep their high byte, alpha and transparency are dropped. */

@@ -411,7 +411,7 @@ public enum ImagesetConverter {
         let file = imagePath(root: root, path: entry.path)
         do {
             let bytes = try ImageDecoder.read(file: file)
-            let decoded = try ImageDecoder.decode(bytes, source: file)
+            let decoded = try ImageDecoder.decode(bytes, source: file, grey: options.gray)
             var image = decoded
             let channels = options.gray ? 1 : 3
             if image.channels != channels { image = try image.converted(toChannels: channels) }
@@ -422,7 +422,11 @@ public enum ImagesetConverter {
             if options.encoded {
                 let format = ImageFormat(sniffing: bytes) ?? .png
                 let target = options.encodeType ?? format
+                // The file itself only where it decodes to these pixels: the size kept, and a grey
+                // record only from a grey file (a colour file read as grey is re-encoded, as Caffe does).
+                let greyFile = options.gray ? try ImageDecoder.decode(bytes, source: file).channels == 1 : true
                 let unchanged = image.channels == decoded.channels && image.width == decoded.width && image.height == decoded.height
+                    && greyFile
                 datum = Caffe_Datum()
                 if unchanged && target == format {
                     datum.data = bytes

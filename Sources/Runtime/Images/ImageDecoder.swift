@@ -96,16 +96,17 @@ public enum ImageDecoder {
 
     /// Decodes JPEG or PNG bytes; `source` names them in errors. Grey sources give 1 channel,
     /// everything else 3 (RGB); alpha is dropped without compositing, as OpenCV's
-    /// `IMREAD_COLOR` (and so Caffe) does.
-    public static func decode(_ data: Data, source: String) throws -> Image {
+    /// `IMREAD_COLOR` (and so Caffe) does. With `grey`, every image gives 1 channel as
+    /// OpenCV's `IMREAD_GRAYSCALE` reads it (what Caffe's convert_imageset -gray stores).
+    public static func decode(_ data: Data, source: String, grey: Bool = false) throws -> Image {
         if data.isEmpty { throw ImageError.truncated(file: source, detail: "the file is empty") }
         guard let format = ImageFormat(sniffing: data) else {
             let head = data.prefix(4).map { String(format: "%02X", $0) }.joined(separator: " ")
             throw ImageError.unsupported(file: source, detail: "not a JPEG or PNG file (it starts with \(head))")
         }
         switch format {
-        case .jpeg: return try JPEG.decode(data, source: source)
-        case .png: return try PNG.decode(data, source: source)
+        case .jpeg: return try JPEG.decode(data, source: source, grey: grey)
+        case .png: return try PNG.decode(data, source: source, grey: grey)
         }
     }
 }

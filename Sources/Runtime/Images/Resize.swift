@@ -34,29 +34,36 @@ extension Image {
     // MARK: - Bilinear
 
     /// For each output position: the two source positions and their weights (sum 2048).
+    ///
+    /// OpenCV treats the two axes differently at the edges, and so, to the bit, do we: across a
+    /// row (`clampWeights`) a position outside the source moves to the edge pixel with all the
+    /// weight; down the columns the weights stay as computed and the rows they name are clipped
+    /// to the image, so an edge row is weighted twice.
     struct LinearTaps {
         var first: [Int] = []
         var second: [Int] = []
         var firstWeight: [Int32] = []
         var secondWeight: [Int32] = []
 
-        init(source: Int, destination: Int) {
+        init(source: Int, destination: Int, clampWeights: Bool) {
             let scale = Double(source) / Double(destination)
             for d in 0..<destination {
                 // OpenCV computes the position in Float from a Double scale; keep that rounding.
                 var f = Float((Double(d) + 0.5) * scale - 0.5)
                 var s = Int(f.rounded(.down))
                 f -= Float(s)
-                if s < 0 {
-                    f = 0
-                    s = 0
+                if clampWeights {
+                    if s < 0 {
+                        f = 0
+                        s = 0
+                    }
+                    if s >= source - 1 {
+                        f = 0
+                        s = source - 1
+                    }
                 }
-                if s >= source - 1 {
-                    f = 0
-                    s = source - 1
-                }
-                first.append(s)
-                second.append(min(s + 1, source - 1))
+                first.append(min(max(s, 0), source - 1))
+                second.append(min(max(s + 1, 0), source - 1))
                 firstWeight.append(Int32(((1 - f) * 2048).rounded(.toNearestOrEven)))
                 secondWeight.append(Int32((f * 2048).rounded(.toNearestOrEven)))
             }
@@ -65,8 +72,8 @@ extension Image {
 
     private func linearResized(_ newWidth: Int, _ newHeight: Int) -> Image {
         let c = channels
-        let xs = LinearTaps(source: width, destination: newWidth)
-        let ys = LinearTaps(source: height, destination: newHeight)
+        let xs = LinearTaps(source: width, destination: newWidth, clampWeights: true)
+        let ys = LinearTaps(source: height, destination: newHeight, clampWeights: false)
         let rowLength = newWidth * c
 
         // The horizontal pass, for the source rows the vertical pass reads.

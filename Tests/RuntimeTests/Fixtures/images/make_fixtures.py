@@ -2,8 +2,8 @@
 
 Run with Pillow, NumPy, pypng and opencv-python-headless installed:
     python3 make_fixtures.py /work/shared/data/images
-Expected values come from Pillow (decoding) and OpenCV (resizing, grey conversion), which are
-independent of Crema's decoder and resizer.
+Expected values come from Pillow (decoding; CMYK from OpenCV, whose conversion Caffe uses) and
+OpenCV (resizing, grey conversion), which are independent of Crema's decoder and resizer.
 """
 import sys, os
 import numpy as np
@@ -72,7 +72,9 @@ print('// decoded')
 for name in ['progressive.jpg', 'grey.jpg', 'cmyk.jpg', 'cmyk-plain.jpg', 'palette.png', 'palette4.png', 'grey1.png',
              'rgba.png', 'greyalpha.png', 'interlaced.png']:
     im = Image.open(out(name))
-    if im.mode in ('L', 'LA', '1'):
+    if im.mode == 'CMYK':
+        p = cv2.imread(out(name))[..., ::-1]
+    elif im.mode in ('L', 'LA', '1'):
         p = np.array(im.convert('L')) if im.mode != 'LA' else np.array(im)[..., 0]
     else:
         p = np.array(im.convert('RGB'))
