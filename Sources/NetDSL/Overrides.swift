@@ -135,6 +135,8 @@ public enum Overrides {
         "mean_file": .text(\.transform.meanFile),
         "mean_value": .list(\.transform.meanValue) { try parseFloat($0, $1) },
         "scale": .number(\.transform.scale),
+        // Not Caffe's: skip a record that cannot be read rather than stop (RecordErrorPolicy).
+        "on_error": .choice(\.recordErrors),
     ]
 
     /// The `--set` key of a solver field, e.g. `solver.base_lr` for `\.baseLR`.

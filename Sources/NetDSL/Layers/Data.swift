@@ -9,14 +9,30 @@ public struct TransformParams: Codable, Equatable, Sendable {
     public init() {}
 }
 
-/// Caffe's Data layer: Datum records from an LMDB, `batch_size` at a time.
+/// What a Data layer does with a record it cannot read (not Caffe's: Caffe stops).
+public enum RecordErrorPolicy: String, Codable, Sendable, CaseIterable {
+    /// Stop, naming the record's key (Caffe's behaviour).
+    case stop
+    /// Report the record's key and go on: another record of the same batch takes its place.
+    case skip
+}
+
+/// Caffe's Data layer: Datum records from an LMDB or LevelDB, `batch_size` at a time.
 public struct DataParams: Codable, Equatable, Sendable {
     public var source: String
     public var batchSize: Int
     public var transform = TransformParams()
+    /// Stored only when not the default (old records have no such field).
+    private var onError: RecordErrorPolicy?
     public init(source: String, batchSize: Int) {
         self.source = source
         self.batchSize = batchSize
+    }
+
+    /// `data.<phase>.on_error`: what a record that cannot be read does.
+    public var recordErrors: RecordErrorPolicy {
+        get { onError ?? .stop }
+        set { onError = newValue == .stop ? nil : newValue }
     }
 }
 
@@ -43,6 +59,8 @@ public struct Data: NetLayer {
     public func mean(values: Float...) -> Self { with { $0.params.transform.meanValue = values } }
     /// Multiply pixels after mean subtraction (LeNet's 1/256 is 0.00390625).
     public func scale(_ factor: Float) -> Self { with { $0.params.transform.scale = factor } }
+    /// What a record that cannot be read does: stop the run (the default) or be skipped.
+    public func onError(_ policy: RecordErrorPolicy) -> Self { with { $0.params.recordErrors = policy } }
 }
 
 extension DataParams: LayerKindDeclaration {
@@ -140,6 +158,7 @@ extension DataParams: LayerKindDeclaration {
         if let file = t.meanFile { code.modifiers.append(".mean(file: \(SwiftLiteral.string(file)))") }
         if !t.meanValue.isEmpty { code.modifiers.append(".mean(values: \(t.meanValue.map(f).joined(separator: ", ")))") }
         if t.scale != 1 { code.modifiers.append(".scale(\(f(t.scale)))") }
+        if recordErrors != .stop { code.modifiers.append(".onError(.\(recordErrors.rawValue))") }
         return code
     }
 }

@@ -36,6 +36,8 @@ public final class DataLayer: Layer {
     private var seekError: Error?
     /// A schedule that names no replica, reported by every `forward`.
     private var scheduleError: Error?
+    /// Skipped records not yet taken.
+    private var skippedRecords: [DataError] = []
 
     /// `params.source` is relative to the current directory.
     public init(spec: LayerSpec, params: DataParams, phase: Phase, seed: UInt64) throws {
@@ -83,7 +85,8 @@ public final class DataLayer: Layer {
         recordShape = datum.shape
         itemShape = shape
         prefetcher = Prefetcher(reader: reader, transformer: transformer, recordShape: datum.shape,
-                                itemShape: shape, batchSize: params.batchSize, seed: seed, schedule: schedule)
+                                itemShape: shape, batchSize: params.batchSize, seed: seed, schedule: schedule,
+                                policy: params.recordErrors)
         try reshape(bottoms: bottoms, tops: tops)
         if seekError == nil { prefetcher?.start(atBatch: batchesServed) }
     }
@@ -100,11 +103,19 @@ public final class DataLayer: Layer {
         if let seekError { throw seekError }
         guard let prefetcher else { throw LayerError(spec, "forward before setUp") }
         try reshape(bottoms: bottoms, tops: tops)
-        try prefetcher.take { data, labels in
+        try prefetcher.take { data, labels, skipped in
             tops[0].data.update(from: data, count: tops[0].count)
             if tops.count > 1 { tops[1].data.update(from: labels, count: params.batchSize) }
+            skippedRecords += skipped
         }
         batchesServed += 1
+    }
+
+    /// Records that could not be read and were skipped (`on_error: skip`) since the last call,
+    /// each with its database, key and problem.
+    public func takeSkippedRecords() -> [DataError] {
+        defer { skippedRecords = [] }
+        return skippedRecords
     }
 
     /// Makes batch `index` the next one `forward` serves (its first record is
@@ -156,6 +167,8 @@ private final class Prefetcher: @unchecked Sendable {
         let data: UnsafeMutablePointer<Float>
         let labels: UnsafeMutablePointer<Float>
         var error: Error?
+        /// Records of the batch that could not be read and were skipped.
+        var skipped: [DataError] = []
 
         init(items: Int, batchSize: Int) {
             data = .allocate(capacity: max(items, 1))
@@ -178,6 +191,7 @@ private final class Prefetcher: @unchecked Sendable {
     let seed: UInt64
     /// Set only while the thread is stopped.
     var schedule: BatchSchedule
+    let policy: RecordErrorPolicy
 
     // Guarded by `condition`.
     private let condition = NSCondition()
@@ -191,9 +205,10 @@ private final class Prefetcher: @unchecked Sendable {
     private var cursor: RecordCursor?
 
     init(reader: RecordDatabase, transformer: DataTransformer, recordShape: [Int], itemShape: [Int],
-         batchSize: Int, seed: UInt64, schedule: BatchSchedule) {
+         batchSize: Int, seed: UInt64, schedule: BatchSchedule, policy: RecordErrorPolicy) {
         self.reader = reader
         self.schedule = schedule
+        self.policy = policy
         self.transformer = transformer
         self.recordShape = recordShape
         itemCount = itemShape.reduce(1, *)
@@ -226,7 +241,7 @@ private final class Prefetcher: @unchecked Sendable {
     }
 
     /// Hands the next batch to `body`, waiting for it if needed.
-    func take(_ body: (UnsafePointer<Float>, UnsafePointer<Float>) -> Void) throws {
+    func take(_ body: (UnsafePointer<Float>, UnsafePointer<Float>, [DataError]) -> Void) throws {
         condition.lock()
         while ready.isEmpty {
             if let failure {
@@ -253,7 +268,7 @@ private final class Prefetcher: @unchecked Sendable {
             condition.unlock()
             throw error
         }
-        body(slot.data, slot.labels)
+        body(slot.data, slot.labels, slot.skipped)
     }
 
     /// Places the cursor on batch `batch`'s first record (for one process, `batch * batchSize`
@@ -292,6 +307,7 @@ private final class Prefetcher: @unchecked Sendable {
             condition.unlock()
 
             slot.error = nil
+            slot.skipped = []
             do {
                 try fill(slot, batch: batch)
             } catch {
@@ -351,6 +367,21 @@ private final class Prefetcher: @unchecked Sendable {
                 }
             }
         }
-        if let error = errors.lazy.compactMap({ $0 }).first { throw error }
+        guard let firstError = errors.lazy.compactMap({ $0 }).first else { return }
+        guard policy == .skip else { throw firstError }
+        // Each bad record's place goes to the nearest good record of the same batch, so the
+        // batch keeps its size and the sequence its order.
+        let good = errors.indices.filter { errors[$0] == nil }
+        guard !good.isEmpty else {
+            throw DataError.badRecord(database: path, key: nil,
+                                      problem: "every record of batch \(batch) is unreadable (the first: \(firstError)); with on_error=skip a batch still needs one good record")
+        }
+        for (i, error) in errors.enumerated() {
+            guard let error else { continue }
+            let donor = good.min { abs($0 - i) < abs($1 - i) } ?? good[0]
+            (data + i * itemCount).update(from: data + donor * itemCount, count: itemCount)
+            labels[i] = labels[donor]
+            slot.skipped.append(error)
+        }
     }
 }

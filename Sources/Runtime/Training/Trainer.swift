@@ -28,6 +28,8 @@ public final class Trainer {
     var replicaRandom: [[String: RandomGenerator]]?
 
     var smoothed: [Float] = []
+    /// Skipped records already reported (each is reported once, not on every pass).
+    private var reportedSkips: Set<String> = []
     private var best: [String: TrainingSummary.BestValue] = [:]
     private var lastTest: [String: Double] = [:]
 
@@ -120,6 +122,7 @@ public final class Trainer {
             var loss: Float = 0
             for pass in 0..<plan.iterSize {
                 loss += try trainGraph.forward()
+                reportSkippedRecords(in: trainGraph)
                 if let exchange, pass == plan.iterSize - 1 {
                     trainGraph.backward(afterLayer: exchange.layerDone)
                 } else {
@@ -216,6 +219,7 @@ public final class Trainer {
             ?? plan.testIterations
         for _ in 0..<batches {
             try testGraph.forward()
+            reportSkippedRecords(in: testGraph)
             for (k, out) in testGraph.outputs.enumerated() {
                 for j in 0..<out.tensor.count { sums[k][j] += Double(out.tensor.data[j]) }
             }
@@ -300,6 +304,16 @@ public final class Trainer {
         let url = try snapshotter(self)
         observer?.log("Snapshotting to binary proto file \(url.path)", source: "sgd_solver.cpp:284")
         return url
+    }
+
+    /// Logs the records the graph's Data layers skipped (`on_error: skip`), each once.
+    private func reportSkippedRecords(in graph: Graph) {
+        for case let data as DataLayer in graph.layers {
+            for record in data.takeSkippedRecords() where reportedSkips.insert(record.description).inserted {
+                observer?.log("Skipped \(record) (\(graph.phase.rawValue) data on_error=skip; reported once, skipped on every pass)",
+                              source: "data_layer.cpp:1")
+            }
+        }
     }
 
     private func smooth(_ loss: Float) -> Float {

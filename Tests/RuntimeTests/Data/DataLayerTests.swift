@@ -162,3 +162,60 @@ import Testing
         #expect(throws: LayerError.self) { try DataFixtures.dataLayer(db.path, batch: 0) }
     }
 }
+
+/// A record that cannot be read, in the middle of a database: the run stops naming its key,
+/// or, with `on_error: skip`, another record of the batch takes its place and the key is reported.
+@Suite struct RecordErrorPolicyTests {
+    static func corruptDatabase(_ dir: URL) throws -> URL {
+        let db = try DataFixtures.database(at: dir.appendingPathComponent("db"), count: 10, labels: 100)
+        let writer = try LMDBWriter(path: db.path)
+        try writer.put(key: Caffe_Datum.key(index: 5, name: "5"), value: Data([0x0a, 0xff, 0xff, 0x01]))
+        try writer.close()
+        return db
+    }
+
+    @Test func stopNamesTheRecord() throws {
+        let dir = try DataFixtures.folder()
+        defer { DataFixtures.cleanUp(dir) }
+        let db = try Self.corruptDatabase(dir)
+        let (layer, tops) = try DataFixtures.dataLayer(db.path, batch: 4)
+        try layer.forward(bottoms: [], tops: tops)
+        #expect {
+            try layer.forward(bottoms: [], tops: tops)
+        } throws: { error in
+            "\(error)".contains("'00000005_5'")
+        }
+    }
+
+    @Test func skipFillsThePlaceFromTheSameBatchAndReportsTheKey() throws {
+        let dir = try DataFixtures.folder()
+        defer { DataFixtures.cleanUp(dir) }
+        let db = try Self.corruptDatabase(dir)
+        var (spec, params) = DataFixtures.dataSpec(db.path, batch: 4)
+        params.recordErrors = .skip
+        spec.kind = .data(params)
+        let layer = try DataLayer(spec: spec, params: params, phase: .train, seed: 7)
+        let tops = [Tensor(), Tensor()]
+        try layer.setUp(bottoms: [], tops: tops, store: ParameterStore())
+        let batches = try DataFixtures.batches(layer, tops, 3)
+        #expect(batches[0].1 == [0, 1, 2, 3])
+        // Record 5 is unreadable: its place takes record 4's (the nearest of its batch).
+        #expect(batches[1].1 == [4, 4, 6, 7])
+        #expect(Array(batches[1].0[16..<32]) == Array(batches[1].0[0..<16]))
+        #expect(batches[2].1 == [8, 9, 0, 1])
+        let skipped = layer.takeSkippedRecords()
+        #expect(skipped.count == 1)
+        #expect(skipped.first?.description.contains("'00000005_5'") == true)
+        #expect(layer.takeSkippedRecords().isEmpty)
+    }
+
+    @Test func theSettingIsKeyedByCaffesNames() throws {
+        var net = NetSpec(name: "n", layers: [DataFixtures.dataSpec("db", batch: 2).0])
+        net.layers[0].phase = .train
+        var plan = SolverPlan(baseLR: 0.1, iterations: 1)
+        try Overrides.apply("data.train.on_error=skip", net: &net, solver: &plan)
+        guard case .data(let params) = net.layers[0].kind else { Issue.record("no data layer"); return }
+        #expect(params.recordErrors == .skip)
+        #expect(throws: (any Error).self) { try Overrides.apply("data.train.on_error=ignore", net: &net, solver: &plan) }
+    }
+}
