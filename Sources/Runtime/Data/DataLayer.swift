@@ -80,6 +80,14 @@ public final class DataLayer: Layer {
         }
         let transformer = try DataTransformer(params: params.transform, phase: phase)
         let shape = try transformer.outputShape(for: datum.shape)
+        // The batches prepared ahead and the one served must fit in memory, as a size checked
+        // here rather than an allocation that fails.
+        let batch = Tensor.elementCount([params.batchSize] + shape)
+        let ring = batch.count.multipliedReportingOverflow(by: Self.prefetchCount + 1)
+        if let problem = batch.problem ?? (ring.overflow || ring.partialValue > Tensor.maximumCount
+            ? "its \(Self.prefetchCount) prefetched batches and the one served would not fit in this machine's memory" : nil) {
+            throw LayerError(spec, "a batch of \(params.batchSize) images of \(shapeText(shape)) cannot be held: \(problem); lower data.\(phase.rawValue).batch_size")
+        }
 
         recordCount = count
         recordShape = datum.shape

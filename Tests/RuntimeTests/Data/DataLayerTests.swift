@@ -219,3 +219,17 @@ import Testing
         #expect(throws: (any Error).self) { try Overrides.apply("data.train.on_error=ignore", net: &net, solver: &plan) }
     }
 }
+
+/// A batch size no machine can hold is an error naming the layer, not a failed allocation.
+@Suite struct DataLayerSizeTests {
+    @Test func aBatchTooLargeToHoldIsRefused() throws {
+        let dir = try DataFixtures.folder()
+        defer { DataFixtures.cleanUp(dir) }
+        let db = try DataFixtures.database(at: dir.appendingPathComponent("db"), count: 3)
+        #expect {
+            _ = try DataFixtures.dataLayer(db.path, batch: 99_999_999_999_999)
+        } throws: { error in
+            "\(error)".contains("cannot be held") && "\(error)".contains("lower data.train.batch_size")
+        }
+    }
+}
