@@ -7,7 +7,7 @@ import Runtime
 /// Throughput benchmarks, run in release: `swift run -c release benchmarks <name>`.
 /// Compute: `gemm`, `layers`, `caffenet`, `lenet` (each checks its results before timing and
 /// prints medians); data road: `imageset`, `data-layer`; clusters: `allreduce` (under mpirun),
-/// `scaling-model`. Benchmarks/peers/ times the same nets
+/// `scaling-model`; load: `soak`. Benchmarks/peers/ times the same nets
 /// in PyTorch and ONNX Runtime. Speed goals live here, not in timed test assertions.
 @main
 struct Benchmarks: ParsableCommand {
@@ -15,7 +15,7 @@ struct Benchmarks: ParsableCommand {
         commandName: "benchmarks",
         abstract: "Measure Crema: sgemm, CaffeNet's layers, CaffeNet and LeNet steps, and the data road.",
         subcommands: [GemmBenchmark.self, LayerBenchmark.self, CaffeNetBenchmark.self, LeNetBenchmark.self,
-                      ImagesetBenchmark.self, DataLayerBenchmark.self, AllreduceBenchmark.self, ScalingModel.self])
+                      ImagesetBenchmark.self, DataLayerBenchmark.self, AllreduceBenchmark.self, ScalingModel.self, SoakBenchmark.self])
 }
 
 func median(_ values: [Double]) -> Double {
