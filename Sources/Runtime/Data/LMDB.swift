@@ -83,8 +83,7 @@ final class LMDBEnvironment {
 
     deinit { mdb_env_close(env) }
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var open: [String: (environment: LMDBEnvironment, users: Int)] = [:]
+    private static let shared = SharedHandles<LMDBEnvironment>()
 
     /// The open environment for `path`, opened on first use. The key includes the data file's
     /// inode, so a database replaced on disk (`--force`) is opened afresh, not served stale.
@@ -92,30 +91,11 @@ final class LMDBEnvironment {
         let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
         var info = stat()
         let inode = stat(resolved + "/data.mdb", &info) == 0 ? UInt64(info.st_ino) : 0
-        let key = "\(resolved)#\(inode)"
-        lock.lock()
-        defer { lock.unlock() }
-        if let entry = open[key] {
-            open[key] = (entry.environment, entry.users + 1)
-            return entry.environment
-        }
-        let environment = try LMDBEnvironment(path: path)
-        open[key] = (environment, 1)
-        return environment
+        return try shared.acquire("\(resolved)#\(inode)") { try LMDBEnvironment(path: path) }
     }
 
-    /// Closes the environment when its last user lets go (under the lock, so a new open of the
-    /// same path never overlaps the close).
-    static func release(_ environment: LMDBEnvironment) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let (key, entry) = open.first(where: { $0.value.environment === environment }) else { return }
-        if entry.users > 1 {
-            open[key] = (environment, entry.users - 1)
-        } else {
-            open[key] = nil
-        }
-    }
+    /// Closes the environment when its last user lets go.
+    static func release(_ environment: LMDBEnvironment) { shared.release(environment) }
 }
 
 /// A database directory opened read-only (Caffe's `db::READ`).

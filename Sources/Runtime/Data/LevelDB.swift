@@ -140,35 +140,18 @@ final class LevelDBHandle {
 
     deinit { library.close(db) }
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var open: [String: (handle: LevelDBHandle, users: Int)] = [:]
+    private static let shared = SharedHandles<LevelDBHandle>()
 
     static func acquire(path: String) throws -> LevelDBHandle {
         let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-        lock.lock()
-        defer { lock.unlock() }
-        if let entry = open[key] {
-            open[key] = (entry.handle, entry.users + 1)
-            return entry.handle
-        }
-        let handle = try LevelDBHandle(path: path)
-        open[key] = (handle, 1)
-        return handle
+        return try shared.acquire(key) { try LevelDBHandle(path: path) }
     }
 
-    static func release(_ handle: LevelDBHandle) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let (key, entry) = open.first(where: { $0.value.handle === handle }) else { return }
-        open[key] = entry.users > 1 ? (handle, entry.users - 1) : nil
-    }
+    static func release(_ handle: LevelDBHandle) { shared.release(handle) }
 
     /// Counts the records once.
     func recordCount() throws -> Int {
-        LevelDBHandle.lock.lock()
-        let known = count
-        LevelDBHandle.lock.unlock()
-        if let known { return known }
+        if let known = LevelDBHandle.shared.locked({ count }) { return known }
         let iterator = try LevelDBIterator(handle: self)
         var n = 0
         while iterator.valid {
@@ -176,9 +159,7 @@ final class LevelDBHandle {
             library.iteratorNext(iterator.iterator)
         }
         try iterator.checkError("count the records")
-        LevelDBHandle.lock.lock()
-        count = n
-        LevelDBHandle.lock.unlock()
+        LevelDBHandle.shared.locked { count = n }
         return n
     }
 }

@@ -1,0 +1,38 @@
+import Foundation
+
+/// Database handles shared by every reader of the same folder in this process, counted, and
+/// closed (dropped) when the last reader lets go. LMDB and LevelDB both forbid opening one
+/// database twice in a process, and the TRAIN and TEST nets may read the same one.
+final class SharedHandles<Handle: AnyObject>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var open: [String: (handle: Handle, users: Int)] = [:]
+
+    /// The handle for `key`, made by `make` on first use.
+    func acquire(_ key: String, _ make: () throws -> Handle) throws -> Handle {
+        lock.lock()
+        defer { lock.unlock() }
+        if let entry = open[key] {
+            open[key] = (entry.handle, entry.users + 1)
+            return entry.handle
+        }
+        let handle = try make()
+        open[key] = (handle, 1)
+        return handle
+    }
+
+    /// Lets go of `handle`; the last release drops it (under the lock, so a new open of the
+    /// same folder never overlaps the close).
+    func release(_ handle: Handle) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let (key, entry) = open.first(where: { $0.value.handle === handle }) else { return }
+        open[key] = entry.users > 1 ? (handle, entry.users - 1) : nil
+    }
+
+    /// Runs `body` under the same lock (for state kept on a shared handle).
+    func locked<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+}
