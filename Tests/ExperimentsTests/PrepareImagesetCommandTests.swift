@@ -89,5 +89,43 @@ extension ExperimentsSuite {
             #expect(mean == (try MeanFile.compute(database: db)))
             #expect(ProgressMeter.clock(3725) == "1:02:05" && ProgressMeter.clock(65) == "1:05" && ProgressMeter.clock(nil) == "--:--")
         }
+
+        /// A conversion killed at any moment leaves no database at OUT, only its hidden working
+        /// folder, which the next conversion removes; the one that finishes holds every record.
+        @Test func aKilledConversionNeverLeavesADatabaseThatLooksComplete() throws {
+            let binary = try #require(TestData.executable, "the experiments executable is not beside the tests")
+            let root = try TestData.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: root) }
+            let names = try FileManager.default.contentsOfDirectory(atPath: ShardedPreparationTests.images.path).sorted()
+            try #require(!names.isEmpty)
+            let list = root.appendingPathComponent("list.txt")
+            try (0..<2000).map { "\(names[$0 % names.count]) \($0 % 10)" }.joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
+            let out = root.appendingPathComponent("out_lmdb")
+            let arguments = ["prepare", "imageset", ShardedPreparationTests.images.path, list.path, out.path,
+                             "--resize", "128x128", "--threads", "1", "--quiet"]
+            for delay in [0.2, 0.8, 1.6] {
+                let process = Process()
+                process.executableURL = binary
+                process.arguments = arguments
+                process.standardError = FileHandle.nullDevice
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                Thread.sleep(forTimeInterval: delay)
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                guard process.terminationReason == .uncaughtSignal else {
+                    Issue.record("the conversion finished in under \(delay) s; give it more images")
+                    return
+                }
+                #expect(!FileManager.default.fileExists(atPath: out.path), "killed after \(delay) s, yet \(out.path) exists")
+            }
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix(".out_lmdb.partial-") }
+            #expect(!leftovers.isEmpty, "a killed conversion works in a hidden folder")
+            let (status, output) = try TestData.capture(binary, arguments)
+            try #require(status == 0, "\(output)")
+            #expect(try LMDBReader(path: out.path).count() == 2000)
+            let after = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix(".out_lmdb.partial-") }
+            #expect(after.isEmpty, "the next conversion removes what killed ones left: \(after)")
+        }
     }
 }
