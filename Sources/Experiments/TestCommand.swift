@@ -38,6 +38,9 @@ struct TestCommand: ParsableCommand {
         var totalLoss: Double = 0
         for i in 0..<count {
             let loss = try graph.forward()
+            for case let data as DataLayer in graph.layers {
+                for record in data.takeSkippedRecords() { log("Skipped \(record) (on_error=skip)", "data_layer.cpp:1") }
+            }
             totalLoss += Double(loss)
             var index = 0
             for (k, out) in graph.outputs.enumerated() {

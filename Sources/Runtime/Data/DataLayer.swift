@@ -19,6 +19,8 @@ public final class DataLayer: Layer {
     public let seed: UInt64
     /// Batches prepared ahead of `forward` (Caffe keeps 3).
     static let prefetchCount = 4
+    /// Skipped records held until taken.
+    static let skippedHeld = 1000
 
     /// Batches `forward` has handed out, counted from batch 0 (a seek sets it).
     public private(set) var batchesServed = 0
@@ -114,7 +116,8 @@ public final class DataLayer: Layer {
         try prefetcher.take { data, labels, skipped in
             tops[0].data.update(from: data, count: tops[0].count)
             if tops.count > 1 { tops[1].data.update(from: labels, count: params.batchSize) }
-            skippedRecords += skipped
+            // Held for whoever reports them, but not without bound when nobody does.
+            skippedRecords += skipped.prefix(max(0, Self.skippedHeld - skippedRecords.count))
         }
         batchesServed += 1
     }
@@ -294,6 +297,8 @@ private final class Prefetcher: @unchecked Sendable {
         do {
             try position(atBatch: first)
         } catch {
+            // A cursor that met an error is not trusted again: the next start makes a new one.
+            cursor = nil
             condition.lock()
             failure = error
             running = false
@@ -325,7 +330,10 @@ private final class Prefetcher: @unchecked Sendable {
             condition.lock()
             ready.append(slot)
             let failed = slot.error != nil
-            if failed { running = false }
+            if failed {
+                running = false
+                cursor = nil
+            }
             condition.broadcast()
             condition.unlock()
             if failed { return }

@@ -235,6 +235,9 @@ public enum ImagesetConverter {
         if (options.resizeWidth > 0) != (options.resizeHeight > 0) || options.resizeWidth < 0 || options.resizeHeight < 0 {
             throw ImagesetError.invalidOptions("resize to \(options.resizeWidth)x\(options.resizeHeight): give both sizes, positive")
         }
+        if options.resizeWidth > 1 << 16 || options.resizeHeight > 1 << 16 {
+            throw ImagesetError.invalidOptions("resize to \(options.resizeWidth)x\(options.resizeHeight): the limit is 65536 pixels a side")
+        }
         var text = ""
         if lead {
             do {

@@ -38,7 +38,7 @@ private func copy(_ v: MDB_val) -> Data {
 /// An environment opened read-only, shared by every reader of the same directory in this
 /// process: LMDB forbids opening one database twice in a process (closing either handle would
 /// drop the other's file locks), and the TRAIN and TEST nets may read the same one.
-final class LMDBEnvironment {
+final class LMDBEnvironment: SharedHandle {
     let path: String
     let env: OpaquePointer
     let dbi: MDB_dbi
@@ -81,7 +81,15 @@ final class LMDBEnvironment {
         return env
     }
 
-    deinit { mdb_env_close(env) }
+    private var closed = false
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        mdb_env_close(env)
+    }
+
+    deinit { close() }
 
     private static let shared = SharedHandles<LMDBEnvironment>()
 

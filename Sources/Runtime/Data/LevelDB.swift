@@ -116,16 +116,41 @@ final class LevelDBLibrary: @unchecked Sendable {
 /// A LevelDB database open in this process, shared by every reader of the same folder:
 /// LevelDB locks a database against a second open, in this process too, and the TRAIN and
 /// TEST nets may read the same one.
-final class LevelDBHandle {
+///
+/// Another process holding the lock (a second mpirun rank on this machine, a `test` beside a
+/// training run) or a folder this process may not write (LevelDB writes even to read) is read
+/// through a private copy: the immutable table files linked, the rest copied, removed on close.
+final class LevelDBHandle: SharedHandle {
     let library: LevelDBLibrary
-    let db: OpaquePointer
+    /// Open until `close`; every reader of the handle is gone by then.
+    private(set) var db: OpaquePointer?
     let path: String
-    /// Records, counted on first use by walking the keys (LevelDB keeps no count).
-    var count: Int?
+    /// The private copy opened instead of `path`, if one was needed.
+    private var copy: URL?
+    /// Records, counted on first use by walking the keys (LevelDB keeps no count); the lock
+    /// makes a second caller wait for the first count rather than walk again.
+    private var count: Int?
+    private let countLock = NSLock()
 
     private init(path: String) throws {
         let library = try LevelDBLibrary.get(path)
         self.library = library
+        self.path = path
+        do {
+            db = try Self.open(library, path)
+        } catch let error as DataError where Self.isLockedOrReadOnly(error) {
+            let copy = try Self.privateCopy(of: path)
+            do {
+                db = try Self.open(library, copy.path)
+            } catch {
+                try? FileManager.default.removeItem(at: copy)
+                throw error
+            }
+            self.copy = copy
+        }
+    }
+
+    private static func open(_ library: LevelDBLibrary, _ path: String) throws -> OpaquePointer {
         let options = library.optionsCreate()
         defer { library.optionsDestroy(options) }
         // Caffe's reading settings: a database of a few large files.
@@ -134,49 +159,90 @@ final class LevelDBHandle {
         let db = library.open(options, path, &error)
         try library.check(error, path, "open")
         guard let db else { throw DataError.leveldb(path: path, operation: "open", message: "no handle returned") }
-        self.db = db
-        self.path = path
+        return db
     }
 
-    deinit { library.close(db) }
+    private static func isLockedOrReadOnly(_ error: DataError) -> Bool {
+        guard case .leveldb(_, _, let message) = error else { return false }
+        return ["lock", "Permission denied", "Read-only file system"].contains { message.contains($0) }
+    }
+
+    /// A folder of this process's own that LevelDB can open as `path`'s database.
+    private static func privateCopy(of path: String) throws -> URL {
+        let fm = FileManager.default
+        let copy = fm.temporaryDirectory.appendingPathComponent("crema-leveldb-\(getpid())-\(UUID().uuidString)")
+        do {
+            try fm.createDirectory(at: copy, withIntermediateDirectories: true)
+            for name in try fm.contentsOfDirectory(atPath: path) where !["LOCK", "LOG", "LOG.old"].contains(name) {
+                let from = (path as NSString).appendingPathComponent(name), to = copy.appendingPathComponent(name).path
+                // Table files never change once written: a link shares them; the rest is copied.
+                if !(name.hasSuffix(".ldb") || name.hasSuffix(".sst")) || link(from, to) != 0 {
+                    try fm.copyItem(atPath: from, toPath: to)
+                }
+            }
+        } catch {
+            try? fm.removeItem(at: copy)
+            throw DataError.leveldb(path: path, operation: "open",
+                                    message: "another process holds its lock (or it cannot be written), and a private copy could not be made in \(fm.temporaryDirectory.path): \(error.localizedDescription); convert it to LMDB, which many processes can read at once")
+        }
+        return copy
+    }
+
+    func close() {
+        if let db { library.close(db) }
+        db = nil
+        if let copy { try? FileManager.default.removeItem(at: copy) }
+        copy = nil
+    }
+
+    deinit { close() }
 
     private static let shared = SharedHandles<LevelDBHandle>()
 
+    /// The open database of `path`. The key includes CURRENT's inode, so a database replaced
+    /// on disk (`--force`) is opened afresh, not served stale.
     static func acquire(path: String) throws -> LevelDBHandle {
-        let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-        return try shared.acquire(key) { try LevelDBHandle(path: path) }
+        let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        var info = stat()
+        let inode = stat(resolved + "/CURRENT", &info) == 0 ? UInt64(info.st_ino) : 0
+        return try shared.acquire("\(resolved)#\(inode)") { try LevelDBHandle(path: path) }
     }
 
     static func release(_ handle: LevelDBHandle) { shared.release(handle) }
 
-    /// Counts the records once.
-    func recordCount() throws -> Int {
-        if let known = LevelDBHandle.shared.locked({ count }) { return known }
-        let iterator = try LevelDBIterator(handle: self)
+    /// Counts the records once, walking an iterator `make` gives.
+    func recordCount(_ make: () throws -> LevelDBIterator) throws -> Int {
+        countLock.lock()
+        defer { countLock.unlock() }
+        if let count { return count }
+        let iterator = try make()
         var n = 0
         while iterator.valid {
             n += 1
             library.iteratorNext(iterator.iterator)
         }
         try iterator.checkError("count the records")
-        LevelDBHandle.shared.locked { count = n }
+        count = n
         return n
     }
 }
 
-/// A LevelDB iterator and the read options it was made with.
+/// A LevelDB iterator and the read options it was made with. It holds its reader, so the
+/// database (closed when its last reader goes) outlives every iterator over it.
 final class LevelDBIterator {
-    let handle: LevelDBHandle
+    let reader: LevelDBReader
+    var handle: LevelDBHandle { reader.handle }
     let iterator: OpaquePointer
     private let options: OpaquePointer?
 
-    init(handle: LevelDBHandle) throws {
-        self.handle = handle
+    init(reader: LevelDBReader) throws {
+        self.reader = reader
+        let handle = reader.handle
         let library = handle.library
         options = library.readOptionsCreate()
         // A pass over the whole database would only evict what is worth caching.
         library.fillCache(options, 0)
-        guard let iterator = library.createIterator(handle.db, options) else {
+        guard let db = handle.db, let iterator = library.createIterator(db, options) else {
             library.readOptionsDestroy(options)
             throw DataError.leveldb(path: handle.path, operation: "create an iterator", message: "no handle returned")
         }
@@ -216,7 +282,7 @@ public final class LevelDBReader: RecordDatabase {
 
     deinit { LevelDBHandle.release(handle) }
 
-    public func count() throws -> Int { try handle.recordCount() }
+    public func count() throws -> Int { try handle.recordCount { try LevelDBIterator(reader: self) } }
 
     public func makeCursor() throws -> RecordCursor { try LevelDBCursor(reader: self) }
 }
@@ -229,7 +295,7 @@ public final class LevelDBCursor: RecordCursor {
 
     init(reader: LevelDBReader) throws {
         self.reader = reader
-        iterator = try LevelDBIterator(handle: reader.handle)
+        iterator = try LevelDBIterator(reader: reader)
         try rewind()
     }
 
@@ -252,6 +318,11 @@ public final class LevelDBCursor: RecordCursor {
     }
 
     public func advance() throws {
+        // Moving an iterator that is not on a record is undefined in LevelDB.
+        guard iterator.valid else {
+            try iterator.checkError("read the next record")
+            throw DataError.leveldb(path: reader.path, operation: "read the next record", message: "the iterator is past the end")
+        }
         reader.handle.library.iteratorNext(iterator.iterator)
         try iterator.checkError("read the next record")
         if iterator.valid {

@@ -3,7 +3,7 @@ import Foundation
 /// Database handles shared by every reader of the same folder in this process, counted, and
 /// closed (dropped) when the last reader lets go. LMDB and LevelDB both forbid opening one
 /// database twice in a process, and the TRAIN and TEST nets may read the same one.
-final class SharedHandles<Handle: AnyObject>: @unchecked Sendable {
+final class SharedHandles<Handle: SharedHandle>: @unchecked Sendable {
     private let lock = NSLock()
     private var open: [String: (handle: Handle, users: Int)] = [:]
 
@@ -20,13 +20,19 @@ final class SharedHandles<Handle: AnyObject>: @unchecked Sendable {
         return handle
     }
 
-    /// Lets go of `handle`; the last release drops it (under the lock, so a new open of the
-    /// same folder never overlaps the close).
+    /// Lets go of `handle`; the last release closes it, under the lock, so a new open of the
+    /// same folder never overlaps the close (a reader's cursors keep the reader, so none is
+    /// left when it lets go).
     func release(_ handle: Handle) {
         lock.lock()
         defer { lock.unlock() }
         guard let (key, entry) = open.first(where: { $0.value.handle === handle }) else { return }
-        open[key] = entry.users > 1 ? (handle, entry.users - 1) : nil
+        if entry.users > 1 {
+            open[key] = (handle, entry.users - 1)
+        } else {
+            open[key] = nil
+            handle.close()
+        }
     }
 
     /// Runs `body` under the same lock (for state kept on a shared handle).
@@ -35,4 +41,9 @@ final class SharedHandles<Handle: AnyObject>: @unchecked Sendable {
         defer { lock.unlock() }
         return try body()
     }
+}
+
+/// A handle the cache closes when its last user lets go; closing twice does nothing.
+protocol SharedHandle: AnyObject {
+    func close()
 }

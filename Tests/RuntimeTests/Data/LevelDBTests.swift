@@ -53,6 +53,28 @@ import Testing
         #expect(mean.values == lmdbMean.values)
     }
 
+    /// A database whose lock another holder has (here a writer still open; elsewhere a
+    /// second mpirun rank on the machine) is read through a private copy, removed on close.
+    @Test func aLockedDatabaseIsReadThroughAPrivateCopy() throws {
+        let dir = try DataFixtures.folder()
+        defer { DataFixtures.cleanUp(dir) }
+        let db = dir.appendingPathComponent("db")
+        let writer = try LevelDBWriter(path: db.path)
+        for r in 0..<5 { try writer.put(key: "k\(r)", value: Data([UInt8(r)])) }
+        try writer.commit()
+        let copies = { (try? FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path))?
+            .filter { $0.hasPrefix("crema-leveldb-\(getpid())-") }.count ?? 0 }
+        let before = copies()
+        do {
+            let reader = try RecordDatabases.open(path: db.path)
+            #expect(try reader.count() == 5)
+            #expect(try reader.makeCursor().next().value == Data([0]))
+            #expect(copies() == before + 1)
+        }
+        #expect(copies() == before, "the private copy goes with the last reader")
+        try writer.close()
+    }
+
     @Test func aFolderThatIsNeitherNamesWhatItHolds() throws {
         let dir = try DataFixtures.folder()
         defer { DataFixtures.cleanUp(dir) }
