@@ -126,7 +126,7 @@ final class LevelDBHandle: SharedHandle {
     private(set) var db: OpaquePointer?
     let path: String
     /// The private copy opened instead of `path`, if one was needed.
-    private var copy: URL?
+    private(set) var copy: URL?
     /// Records, counted on first use by walking the keys (LevelDB keeps no count); the lock
     /// makes a second caller wait for the first count rather than walk again.
     private var count: Int?
