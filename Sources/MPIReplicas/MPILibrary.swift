@@ -17,7 +17,6 @@ struct MPILibrary: @unchecked Sendable {
     typealias Gather = @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32
     typealias Gatherv = @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?, UnsafePointer<Int32>?,
                                         UnsafePointer<Int32>?, Handle, Int32, Handle) -> Int32
-    typealias Allgather = @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?, Int32, Handle, Handle) -> Int32
     typealias ProcessorName = @convention(c) (UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int32>) -> Int32
     typealias Finalize = @convention(c) () -> Int32
     typealias Abort = @convention(c) (Handle, Int32) -> Int32
@@ -30,7 +29,6 @@ struct MPILibrary: @unchecked Sendable {
     let bcast: Bcast
     let gather: Gather
     let gatherv: Gatherv
-    let allgather: Allgather
     let processorName: ProcessorName
     let finalize: Finalize
     let abort: Abort
@@ -87,7 +85,6 @@ struct MPILibrary: @unchecked Sendable {
         bcast = try function("MPI_Bcast", as: Bcast.self)
         gather = try function("MPI_Gather", as: Gather.self)
         gatherv = try function("MPI_Gatherv", as: Gatherv.self)
-        allgather = try function("MPI_Allgather", as: Allgather.self)
         processorName = try function("MPI_Get_processor_name", as: ProcessorName.self)
         finalize = try function("MPI_Finalize", as: Finalize.self)
         abort = try function("MPI_Abort", as: Abort.self)
