@@ -96,10 +96,7 @@ final class LMDBEnvironment: SharedHandle {
     /// The open environment for `path`, opened on first use. The key includes the data file's
     /// inode, so a database replaced on disk (`--force`) is opened afresh, not served stale.
     static func acquire(path: String) throws -> LMDBEnvironment {
-        let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-        var info = stat()
-        let inode = stat(resolved + "/data.mdb", &info) == 0 ? UInt64(info.st_ino) : 0
-        return try shared.acquire("\(resolved)#\(inode)") { try LMDBEnvironment(path: path) }
+        try shared.acquire(SharedHandles<LMDBEnvironment>.key(folder: path, marker: "data.mdb")) { try LMDBEnvironment(path: path) }
     }
 
     /// Closes the environment when its last user lets go.

@@ -202,10 +202,7 @@ final class LevelDBHandle: SharedHandle {
     /// The open database of `path`. The key includes CURRENT's inode, so a database replaced
     /// on disk (`--force`) is opened afresh, not served stale.
     static func acquire(path: String) throws -> LevelDBHandle {
-        let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-        var info = stat()
-        let inode = stat(resolved + "/CURRENT", &info) == 0 ? UInt64(info.st_ino) : 0
-        return try shared.acquire("\(resolved)#\(inode)") { try LevelDBHandle(path: path) }
+        try shared.acquire(SharedHandles<LevelDBHandle>.key(folder: path, marker: "CURRENT")) { try LevelDBHandle(path: path) }
     }
 
     static func release(_ handle: LevelDBHandle) { shared.release(handle) }

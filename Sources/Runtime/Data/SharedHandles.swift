@@ -7,6 +7,16 @@ final class SharedHandles<Handle: SharedHandle>: @unchecked Sendable {
     private let lock = NSLock()
     private var open: [String: (handle: Handle, users: Int)] = [:]
 
+    /// The key of the database in folder `path`: the folder, symbolic links resolved, and the
+    /// inode of its file `marker`, so a database replaced on disk (`--force`) is opened afresh
+    /// rather than served stale.
+    static func key(folder path: String, marker: String) -> String {
+        let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        var info = stat()
+        let inode = stat(resolved + "/" + marker, &info) == 0 ? UInt64(info.st_ino) : 0
+        return "\(resolved)#\(inode)"
+    }
+
     /// The handle for `key`, made by `make` on first use.
     func acquire(_ key: String, _ make: () throws -> Handle) throws -> Handle {
         lock.lock()
