@@ -36,6 +36,9 @@ struct ExperimentsCLI: ParsableCommand {
             exit(withError: error)
         } catch let error as ValidationError {
             exit(withError: error)
+        } catch where exitCode(for: error) == .success {
+            // `experiments help train` and `--help` after a verb: the parser's help, thrown by run.
+            exit(withError: error)
         } catch {
             exit(withError: CLIError(UserMessage.describe(error)))
         }
