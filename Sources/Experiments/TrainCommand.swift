@@ -327,20 +327,6 @@ struct TrainCommand: ParsableCommand {
 
 enum RunStatus: String, Codable { case finished, stopped, failed }
 
-/// recipe.json: what ran, after every override.
-struct RunRecord: Codable {
-    var recipe: String
-    var net: NetSpec
-    var solver: SolverPlan
-    var overrides: [String]
-    /// The snapshot a resumed run continues from.
-    var parent: String?
-    /// The weights a fine-tuning run started from.
-    var weights: String?
-    /// The Caffe solver.prototxt a `--solver` run trained, instead of a recipe.
-    var solverFile: String? = nil
-}
-
 /// summary.json: how the run ended.
 struct SummaryRecord: Codable {
     var status: RunStatus

@@ -35,6 +35,11 @@ public enum MeanFile {
                 ? "the file does not exist (the path is relative to the current directory)"
                 : "cannot read it: \(error.localizedDescription)")
         }
+        return try decode(bytes, path: path)
+    }
+
+    /// Decodes a mean file's bytes; `path` names it in errors.
+    public static func decode(_ bytes: Data, path: String) throws -> MeanImage {
         let blob: Caffe_BlobProto
         do {
             blob = try Caffe_BlobProto(serializedBytes: bytes)

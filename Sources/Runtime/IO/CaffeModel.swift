@@ -107,7 +107,11 @@ public enum CaffeModel {
     /// Reads the layers with their blobs, from the modern `layer` field or the legacy V1
     /// `layers` field.
     public static func read(from url: URL) throws -> (netName: String, layers: [CaffeModelLayer]) {
-        let bytes = try readFile(url, kind: ".caffemodel")
+        try decode(try readFile(url, kind: ".caffemodel"), source: url)
+    }
+
+    /// Decodes a .caffemodel's bytes; `url` names the file in errors.
+    public static func decode(_ bytes: Data, source url: URL) throws -> (netName: String, layers: [CaffeModelLayer]) {
         let net: Caffe_NetParameter
         do {
             net = try Caffe_NetParameter(serializedBytes: bytes)

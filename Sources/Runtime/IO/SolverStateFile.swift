@@ -48,7 +48,11 @@ public enum SolverStateFile {
     }
 
     public static func read(from url: URL) throws -> SolverState {
-        let bytes = try CaffeModel.readFile(url, kind: ".solverstate")
+        try decode(try CaffeModel.readFile(url, kind: ".solverstate"), source: url)
+    }
+
+    /// Decodes a .solverstate's bytes; `url` names the file in errors.
+    public static func decode(_ bytes: Data, source url: URL) throws -> SolverState {
         let proto: Caffe_SolverState
         do {
             proto = try Caffe_SolverState(serializedBytes: bytes)
