@@ -31,7 +31,7 @@ struct ClassifyCommand: ParsableCommand {
     var oversample = false
 
     func run() throws {
-        let results = try predictions { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let results = try predictions { StandardError.write($0 + "\n") }
         for (path, best) in results {
             print("---------- Prediction for \(path) ----------")
             for (p, name) in best { print(String(format: "%.4f - \"%@\"", p, name)) }

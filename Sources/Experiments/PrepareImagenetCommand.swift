@@ -75,12 +75,12 @@ struct PrepareImagenet: ParsableCommand {
             var these = options
             these.shuffle = shuffle
             let meter = ProgressMeter(quiet: quiet)
-            if !quiet { FileHandle.standardError.write(Data("Creating \(name) from \(list)\n".utf8)) }
+            if !quiet { StandardError.write("Creating \(name) from \(list)\n") }
             let summary = try ImagesetConverter.convert(
                 root: root, list: URL(fileURLWithPath: list), output: out.appendingPathComponent(name), options: these,
                 replicas: group,
                 progress: { meter.report($0) },
-                skipped: { FileHandle.standardError.write(Data("Skipped \($0)\n".utf8)) })
+                skipped: { StandardError.write("Skipped \($0)\n") })
             meter.finish()
             if lead { print(summary) }
         }

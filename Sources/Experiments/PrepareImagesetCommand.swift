@@ -118,7 +118,7 @@ struct PrepareImageset: ParsableCommand {
                 replicas: group,
                 progress: { meter.report($0) },
                 skipped: { problem in
-                    FileHandle.standardError.write(Data("Skipped \(problem)\n".utf8))
+                    StandardError.write("Skipped \(problem)\n")
                 })
             meter.finish()
             if lead { print(summary) }
@@ -145,7 +145,7 @@ final class ProgressMeter {
 
     /// Writes the last line held back by the one-second limit.
     func finish() {
-        if let pending, !quiet { FileHandle.standardError.write(Data(pending.utf8)) }
+        if let pending, !quiet { StandardError.write(pending) }
         pending = nil
     }
 
@@ -155,7 +155,7 @@ final class ProgressMeter {
                           Self.clock(eta)) + extra + "\n"
         let now = Date()
         if now.timeIntervalSince(last) >= 1 {
-            if !quiet { FileHandle.standardError.write(Data(text.utf8)) }
+            if !quiet { StandardError.write(text) }
             last = now
             pending = nil
         } else {

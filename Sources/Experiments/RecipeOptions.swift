@@ -81,7 +81,7 @@ struct RecipeOptions: ParsableArguments {
         case (nil, let solver?):
             let imported = try CaffeImport.load(solver: solver)
             for note in imported.notes {
-                FileHandle.standardError.write(Foundation.Data("Note: \(note)\n".utf8))
+                StandardError.write("Note: \(note)\n")
             }
             guard let plan = imported.solver else { throw CLIError("\(solver) holds no solver settings") }
             return (Self.runName(net: imported.net.name, solver: solver), imported.net, plan)

@@ -26,7 +26,7 @@ enum ReplicaEdge {
             // An ExitCode was reported where it was thrown.
             if !(error is ExitCode) {
                 let who = group.rank == 0 ? "" : "rank \(group.rank): "
-                FileHandle.standardError.write(Data("Error: \(who)\(UserMessage.describe(error))\n".utf8))
+                StandardError.write("Error: \(who)\(UserMessage.describe(error))\n")
             }
             group.abort(code: 1)
         }

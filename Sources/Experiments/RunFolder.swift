@@ -67,6 +67,25 @@ final class RunFolder {
         try write(try SpecJSON.encoder().encode(value), to: name)
     }
 
+    /// Space held from the run's start for summary.json, so that a run which filled the disk
+    /// can still say how it ended.
+    private var summarySpace: URL { url.appendingPathComponent(".summary-space") }
+
+    func holdSpaceForSummary() {
+        try? Foundation.Data(count: 16 << 10).write(to: summarySpace)
+    }
+
+    /// Writes summary.json, giving up the held space first if the disk is full.
+    func writeSummary<T: Encodable>(_ value: T) throws {
+        defer { try? FileManager.default.removeItem(at: summarySpace) }
+        do {
+            try writeJSON(value, to: "summary.json")
+        } catch {
+            try? FileManager.default.removeItem(at: summarySpace)
+            try writeJSON(value, to: "summary.json")
+        }
+    }
+
     /// Points `latest` at this run (replacing the link atomically).
     func markLatest() {
         Self.pointLatest(in: recipeDirectory, at: url.lastPathComponent)

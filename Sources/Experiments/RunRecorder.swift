@@ -23,23 +23,38 @@ final class RunRecorder: TrainingObserver {
     /// Where a run that a sweep started sends its progress (see `SweepChildReport`).
     var sweepReports: ((SweepChildReport) -> Void)?
     private var lastReport = Date.distantPast
+    /// The first write to the run folder that failed (a full disk, say): the run stops on it,
+    /// and nothing more is written to that file.
+    private(set) var writeFailure: String?
 
     /// `interactive` says whether `terminal` is a terminal, which gets a live progress line and
     /// plain error messages; otherwise it gets the log's lines.
     init(folder: URL?, echo: Bool = true, interactive: Bool = isatty(STDERR_FILENO) != 0,
-         terminal: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) throws {
+         terminal: @escaping (String) -> Void = { StandardError.write($0) }) throws {
         self.echo = echo
         self.interactive = interactive
         self.terminal = terminal
         if let folder {
             log = try Self.create(folder.appendingPathComponent("train.log"))
-            metrics = try Self.create(folder.appendingPathComponent("metrics.csv"))
-            metrics?.write(Data("iteration,seconds,phase,name,value\n".utf8))
+            let metrics = try Self.create(folder.appendingPathComponent("metrics.csv"))
+            try metrics.write(contentsOf: Data("iteration,seconds,phase,name,value\n".utf8))
+            self.metrics = metrics
             events = try EventsWriter(folder: folder)
         } else {
             log = nil
             metrics = nil
             events = nil
+        }
+    }
+
+    /// Appends to one of the run's files unless a write has failed; FileHandle's `write(_:)`
+    /// would trap on the error.
+    private func append(_ text: String, to handle: FileHandle?, _ name: String) {
+        guard let handle, writeFailure == nil else { return }
+        do {
+            try handle.write(contentsOf: Data(text.utf8))
+        } catch {
+            writeFailure = "cannot write \(name): \(UserMessage.describe(error))"
         }
     }
 
@@ -58,7 +73,7 @@ final class RunRecorder: TrainingObserver {
 
     func log(_ message: String, source: String, level: Character) {
         let text = GlogFormat.lines(message, source: source, level: level)
-        log?.write(Data(text.utf8))
+        append(text, to: log, "train.log")
         guard echo, !(interactive && Self.routineSources.contains(source)) else { return }
         clearProgress()
         terminal(text)
@@ -68,7 +83,7 @@ final class RunRecorder: TrainingObserver {
     /// even with --quiet) as the last thing printed, plainly on a terminal, as an `E` line in a log.
     func error(_ message: String, source: String) {
         let text = GlogFormat.lines(message, source: source, level: "E")
-        log?.write(Data(text.utf8))
+        append(text, to: log, "train.log")
         clearProgress()
         terminal(interactive ? "error: " + message + "\n" : text)
     }
@@ -76,8 +91,12 @@ final class RunRecorder: TrainingObserver {
     func metric(iteration: Int, phase: Phase, name: String, value: Double) {
         let seconds = Date().timeIntervalSince(start)
         let safeName = name.contains(",") ? "\"\(name)\"" : name
-        metrics?.write(Data(String(format: "%d,%.3f,%@,%@,%.9g\n", iteration, seconds, phase.rawValue, safeName, value).utf8))
-        try? events?.scalar(tag: "\(phase.rawValue)/\(name)", value: value, step: iteration)
+        append(String(format: "%d,%.3f,%@,%@,%.9g\n", iteration, seconds, phase.rawValue, safeName, value), to: metrics, "metrics.csv")
+        do {
+            if writeFailure == nil { try events?.scalar(tag: "\(phase.rawValue)/\(name)", value: value, step: iteration) }
+        } catch {
+            writeFailure = "cannot write the events file: \(UserMessage.describe(error))"
+        }
         if phase == .test, latestTest.map({ $0.iteration != iteration || $0.name == name }) ?? true {
             latestTest = (iteration, name, value)
             sweepReports?(SweepChildReport(iteration: iteration, test: name, value: value))

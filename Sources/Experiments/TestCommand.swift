@@ -67,6 +67,6 @@ struct TestCommand: ParsableCommand {
     }
 
     private func log(_ message: String, _ source: String) {
-        FileHandle.standardError.write(Data(GlogFormat.lines(message, source: source).utf8))
+        StandardError.write(GlogFormat.lines(message, source: source))
     }
 }

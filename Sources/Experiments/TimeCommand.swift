@@ -183,7 +183,7 @@ struct TimeCommand: ParsableCommand {
     }
 
     private func log(_ message: String, _ source: String) {
-        FileHandle.standardError.write(Data(GlogFormat.lines(message, source: source).utf8))
+        StandardError.write(GlogFormat.lines(message, source: source))
     }
 
     /// Replaces the phase's Data layer with an Input layer of the same output shape when its
@@ -199,7 +199,7 @@ struct TimeCommand: ParsableCommand {
             throw CLIError("give one of a recipe, --solver SOLVER.prototxt and --net NET.prototxt")
         }
         let imported = try CaffeImport.load(net: netFile)
-        for note in imported.notes { FileHandle.standardError.write(Foundation.Data("Note: \(note)\n".utf8)) }
+        for note in imported.notes { StandardError.write("Note: \(note)\n") }
         var net = imported.net, plan = SolverPlan(baseLR: 0.01, iterations: 1)
         for assignment in options.settings {
             do { try Overrides.apply(assignment, net: &net, solver: &plan) } catch let error as OverrideError { throw CLIError(error.message) }

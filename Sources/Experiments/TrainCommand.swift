@@ -141,6 +141,7 @@ struct TrainCommand: ParsableCommand {
 
         let folder = lead ? try RunFolder(results: URL(fileURLWithPath: results), recipe: name,
                                           label: runLabel ?? RunFolder.label(for: options.settings)) : nil
+        folder?.holdSpaceForSummary()
         let recorder = try RunRecorder(folder: folder?.url, echo: lead && !quiet && !child)
         if child {
             recorder.sweepReports = { $0.send() }
@@ -179,7 +180,7 @@ struct TrainCommand: ParsableCommand {
                 case .stopped: recorder.hparamsEnd(.unknown)
                 }
             }
-            try? folder?.writeJSON(record, to: "summary.json")
+            try? folder?.writeSummary(record)
             environment.markFinished()
             try? folder?.writeJSON(environment, to: "environment.json")
         }
@@ -222,18 +223,31 @@ struct TrainCommand: ParsableCommand {
                              source: "solver.cpp:461")
             }
             if let folder {
+                var lastWritten = resume.map { URL(fileURLWithPath: $0) }
                 trainer.snapshotter = { trainer in
                     let base = folder.snapshots.appendingPathComponent("\(prefix)_iter_\(trainer.iteration)")
-                    return try Snapshot.write(trainer, to: base, relativeTo: FileManager.default.currentDirectoryPath)
+                    do {
+                        let weights = try Snapshot.write(trainer, to: base, relativeTo: FileManager.default.currentDirectoryPath)
+                        lastWritten = base.appendingPathExtension("solverstate")
+                        return weights
+                    } catch {
+                        let last = lastWritten.map { "the last complete snapshot, \($0.lastPathComponent), is intact: free space and resume from it with --resume \($0.path)" }
+                            ?? "no earlier snapshot of this run was written"
+                        throw CLIError("the snapshot of iteration \(trainer.iteration) was not written (\(UserMessage.describe(error))); \(last)")
+                    }
                 }
             }
             // Only a run that got as far as training becomes `latest`; one that failed to start
             // keeps its folder, with summary.json saying why.
             folder?.markLatest()
             let stopRequested = { stop.requested || (child && getppid() != parent) }
-            trainer.shouldStop = stopRequested
+            // A run folder that can no longer be written (a full disk) stops the run too.
+            trainer.shouldStop = { stopRequested() || recorder.writeFailure != nil }
             trainer.snapshotRequested = { stop.takeSnapshotRequest() }
             let finished = try trainer.run()
+            if let failure = recorder.writeFailure {
+                throw CLIError("\(failure); training stopped at iteration \(finished.iterations)")
+            }
             summary = finished
             // A stop that came during the last test pass still leaves a finished run.
             status = stopRequested() && finished.iterations < plan.iterations ? .stopped : .finished
@@ -314,7 +328,7 @@ struct TrainCommand: ParsableCommand {
             if halving, runPlan.testEvery <= 0 || runPlan.testIterations <= 0 {
                 throw CLIError("--halving judges runs at their test passes, but \(run.recipe ?? name) does not test; set solver.test_interval and solver.test_iter")
             }
-            try DataPreparation.prepareMissing(for: runNet) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+            try DataPreparation.prepareMissing(for: runNet) { StandardError.write($0 + "\n") }
         }
         var shared: [String] = []
         // Resolved once, here: a run folder's newest snapshot would move as the runs write theirs.
@@ -366,7 +380,7 @@ final class StopSignal: @unchecked Sendable {
                     return signals.stop
                 }
                 if again { exit(130) }
-                FileHandle.standardError.write(Data("\nStopping after this iteration, with a snapshot (Ctrl-C again to stop at once)...\n".utf8))
+                StandardError.write("\nStopping after this iteration, with a snapshot (Ctrl-C again to stop at once)...\n")
             }
             source.resume()
             signals.sources.append(source)

@@ -188,6 +188,55 @@ extension ExperimentsSuite {
     }
 }
 
+extension ExperimentsSuite.VerbTests {
+    /// A run killed at any moment, from the folder's first file to mid-training, never leaves a
+    /// folder that looks finished: no summary.json, every JSON file whole, every metrics line
+    /// complete but perhaps the last, and `compare` reads it as a run that was killed.
+    @Test func aKilledRunNeverLooksFinished() throws {
+        try TestData.ensureFashionMNIST()
+        let binary = try #require(TestData.executable, "the experiments executable is not beside the tests")
+        let results = try TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: results) }
+        for delay in [0.0, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.5] {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["lenet", "--iterations", "100000", "--results", results.path, "--quiet", "--threads", "1",
+                                 "--set", "solver.display=5", "--set", "solver.test_interval=100", "--set", "solver.test_iter=5",
+                                 "--set", "solver.snapshot=50"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let runs = results.appendingPathComponent("lenet")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: runs.path).filter { $0 != "latest" }
+        #expect(folders.count > 1)
+        for name in folders {
+            let folder = runs.appendingPathComponent(name)
+            let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            #expect(!files.contains("summary.json"), "\(name) has a summary.json though it was killed")
+            #expect(!files.contains { $0.contains(".tmp-") }, "\(name): \(files)")
+            for json in ["recipe.json", "environment.json"] where files.contains(json) {
+                let data = try Data(contentsOf: folder.appendingPathComponent(json))
+                #expect((try? JSONSerialization.jsonObject(with: data)) != nil, "\(name)/\(json) is not whole")
+            }
+            if files.contains("metrics.csv") {
+                let lines = try String(contentsOf: folder.appendingPathComponent("metrics.csv"), encoding: .utf8)
+                    .split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                for line in lines.dropFirst() {
+                    #expect(line.split(separator: ",").count == 5, "\(name)/metrics.csv: '\(line)'")
+                }
+            }
+            if files.contains("recipe.json") {
+                let run = try RecordedRun.load(folder)
+                #expect(run.summary == nil)
+            }
+        }
+    }
+}
+
 extension LeNet {
     static func spec() -> NetSpec { LeNet().net.spec }
 }

@@ -20,7 +20,7 @@ final class SweepRunner {
 
     init(job: SweepJob, results: URL, executable: URL, parallel: Int, threads: Int,
          interactive: Bool = isatty(STDERR_FILENO) != 0,
-         terminal: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+         terminal: @escaping (String) -> Void = { StandardError.write($0) }) {
         self.job = job
         self.results = results
         self.executable = executable

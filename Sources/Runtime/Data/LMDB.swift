@@ -5,7 +5,8 @@ import Foundation
 @inline(__always)
 func lmdbCheck(_ rc: Int32, _ path: String, _ operation: String) throws {
     guard rc != MDB_SUCCESS else { return }
-    throw DataError.lmdb(path: path, operation: operation, code: rc, message: lmdbMessage(rc))
+    let full = rc == EIO || rc == ENOSPC ? FreeSpace.hint(for: path) : ""
+    throw DataError.lmdb(path: path, operation: operation, code: rc, message: lmdbMessage(rc) + full)
 }
 
 func lmdbMessage(_ rc: Int32) -> String {

@@ -18,7 +18,14 @@ public struct Snapshot {
         var state = SolverState(solver: trainer.solver, iteration: trainer.iteration,
                                 learnedNet: directory.map { learnedNetPath(weights, from: $0) } ?? weights.standardizedFileURL.path)
         state.extra = try trainer.captureState().encoded()
-        try SolverStateFile.write(state, to: stateURL)
+        do {
+            try SolverStateFile.write(state, to: stateURL)
+        } catch {
+            // Weights without their solver state cannot be resumed from; leaving them would make
+            // this iteration look like the last snapshot when the one before it is.
+            try? FileManager.default.removeItem(at: weights)
+            throw error
+        }
         return weights
     }
 
