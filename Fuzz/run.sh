@@ -52,7 +52,7 @@ run_one() {
     mkdir -p "Fuzz/Corpus/$t" "Fuzz/Crashers/$t" ".build-fuzz/logs"
     # A new-found input goes to a scratch corpus; the kept corpus is only read.
     mkdir -p ".build-fuzz/corpus/$t"
-    CREMA_FUZZ_TARGET=$t ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 "$DRIVER" \
+    CREMA_FUZZ_TARGET=$t SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 "$DRIVER" \
         -max_total_time="$SECONDS_EACH" -timeout=30 -rss_limit_mb=4096 -malloc_limit_mb=2048 \
         -max_len=65536 -print_final_stats=1 \
         -artifact_prefix="Fuzz/Crashers/$t/" ".build-fuzz/corpus/$t" "Fuzz/Corpus/$t" \

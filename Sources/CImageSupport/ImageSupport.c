@@ -218,7 +218,10 @@ int cis_jpeg_decode_as(const unsigned char *data, size_t size, int grey, cis_dec
         break;
     }
 
-    jpeg_start_decompress(&cinfo);
+    /* The size is checked before jpeg_start_decompress, which for a progressive or multi-scan
+     * file allocates coefficients for the whole image: a header of a few bytes claiming
+     * 65500x65500 would otherwise take gigabytes before a single row is read. */
+    jpeg_calc_output_dimensions(&cinfo);
     const int channels = cmyk ? (grey ? 1 : 3) : (int)cinfo.output_components;
     if (channels != 1 && channels != 3) {
         snprintf(error.message, sizeof(error.message), "decodes to %d components; expected 1 or 3", channels);
@@ -233,6 +236,9 @@ int cis_jpeg_decode_as(const unsigned char *data, size_t size, int grey, cis_dec
         error.base.msg_code = JERR_IMAGE_TOO_BIG;
         longjmp(error.jump, 1);
     }
+    /* libjpeg's own buffers stay within what an image at the limit needs. */
+    cinfo.mem->max_memory_to_use = (long)CIS_MAX_PIXELS * 8;
+    jpeg_start_decompress(&cinfo);
     pixels = malloc(bytes);
     if (cmyk) cmyk_row = malloc(width * 4);
     if (!pixels || (cmyk && !cmyk_row)) {

@@ -65,6 +65,21 @@ import Testing
         #expect(reason.contains("solver.nonsense"))
     }
 
+    /// What each kept crasher was, and the refusal that replaced the crash.
+    @Test(arguments: [
+        ("blobproto", "shape-product-overflow", "cannot be read"),
+        ("jpeg", "huge-progressive-header", "above the limit"),
+    ])
+    func crashersAreRefusedWithTheirReason(_ target: String, _ name: String, _ reason: String) throws {
+        let harness = try #require(FuzzHarness.targets[target])
+        let data = try Data(contentsOf: Self.fuzz.appendingPathComponent("Crashers/\(target)/\(name)"))
+        guard case .refused(let why) = harness(data) else {
+            Issue.record("\(name) was accepted")
+            return
+        }
+        #expect(why.contains(reason), "\(why)")
+    }
+
     @Test func bytesThatAreNoFileAreRefused() {
         for target in FuzzHarness.targets.keys.sorted() where !["listfile", "overrides", "prototxt"].contains(target) {
             let outcome = FuzzHarness.targets[target]?(Data([0xFF, 0x00, 0x13, 0x37]))

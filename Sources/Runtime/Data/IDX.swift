@@ -64,10 +64,11 @@ public struct IDXFile: Sendable {
             let b = header[(4 * d)..<(4 * d + 4)].map(Int.init)
             dims.append(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3])
         }
-        let itemSize = dims.dropFirst().reduce(1, *)
+        let (itemSize, problem) = Tensor.elementCount(Array(dims.dropFirst()))
         let items = min(dims[0], max(maxItems ?? dims[0], 0))
-        let (total, overflow) = (items * itemSize).multipliedReportingOverflow(by: type.size)
-        guard !overflow, total < Int(Int32.max) * 4 else {
+        let (values, o1) = items.multipliedReportingOverflow(by: itemSize)
+        let (total, o2) = values.multipliedReportingOverflow(by: type.size)
+        guard problem == nil, !o1, !o2, total < Int(Int32.max) * 4 else {
             throw DataError.idx(file: path, problem: "dimensions \(dims) are too large")
         }
         let body = try readExactly(file, total, path, "\(items) items of \(itemSize) elements (dimensions \(dims))")

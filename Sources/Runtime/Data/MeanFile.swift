@@ -63,7 +63,10 @@ public enum MeanFile {
             throw DataError.meanFile(path: path, problem: "shape \(shapeText(dims)) is not valid: every size must be positive")
         }
         let values = blob.data.isEmpty ? blob.doubleData.map { Float($0) } : blob.data
-        let count = dims.reduce(1, *)
+        let (count, problem) = Tensor.elementCount(dims)
+        if let problem {
+            throw DataError.meanFile(path: path, problem: "shape \(shapeText(dims)) cannot be read: \(problem)")
+        }
         guard values.count == count else {
             throw DataError.meanFile(path: path, problem: "holds \(values.count) values for shape \(shapeText(dims)), which needs \(count)")
         }
