@@ -26,10 +26,11 @@ struct ComputeOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    /// Opens OpenBLAS (CREMA_BLAS_LIBRARY, read here at the edge, names another file), sets the
+    /// Opens OpenBLAS (CREMA_BLAS_LIBRARY and CREMA_THREAD_POOL, read here at the edge, choose another file and pool), sets the
     /// thread counts and prints the command, machine and libraries.
     func apply(title: String) throws {
-        try BLAS.use(library: ProcessInfo.processInfo.environment["CREMA_BLAS_LIBRARY"])
+        let environment = ProcessInfo.processInfo.environment
+        try BLAS.use(library: environment["CREMA_BLAS_LIBRARY"], threadPool: ThreadPool.named(environment["CREMA_THREAD_POOL"]))
         try BLAS.load()
         let n = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         Parallel.threads = n

@@ -4,11 +4,12 @@ import Runtime
 // What a command reads from its flags and the environment once, as it starts, and hands to the
 // library as values.
 
-/// Opens OpenBLAS (the file CREMA_BLAS_LIBRARY names, else the system's), saying what to do
-/// when it cannot be opened.
+/// Opens OpenBLAS (the file CREMA_BLAS_LIBRARY names, else the system's) with Crema's loops on
+/// the pool CREMA_THREAD_POOL names, saying what to do when it cannot be opened.
 func openBLAS() throws {
-    try BLAS.use(library: ProcessInfo.processInfo.environment["CREMA_BLAS_LIBRARY"])
+    let environment = ProcessInfo.processInfo.environment
     do {
+        try BLAS.use(library: environment["CREMA_BLAS_LIBRARY"], threadPool: ThreadPool.named(environment["CREMA_THREAD_POOL"]))
         try BLAS.load()
     } catch {
         throw CLIError(UserMessage.describe(error))

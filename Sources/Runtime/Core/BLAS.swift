@@ -45,17 +45,22 @@ public enum BLAS {
     }
 
     /// Opens `library` (a path or a file name for dlopen; nil for the system's OpenBLAS) on
-    /// first use instead; the command line passes CREMA_BLAS_LIBRARY here. OpenBLAS cannot be
-    /// swapped once open, so after the first BLAS call this throws for a different library.
-    public static func use(library: String?) throws {
+    /// first use instead, with Crema's loops on `threadPool`; the command line passes
+    /// CREMA_BLAS_LIBRARY and CREMA_THREAD_POOL here. Neither can change once OpenBLAS is open,
+    /// so after the first BLAS call this throws for a different choice.
+    public static func use(library: String?, threadPool: ThreadPool = .team) throws {
         let wanted = library.flatMap { $0.isEmpty ? nil : $0 }
         if BLASLibrary.isOpened {
             guard wanted == BLASLibrary.requestedLibrary else {
                 throw BLASError("OpenBLAS is already open (\(libraryPath)); \(wanted ?? "the system's OpenBLAS") can only be chosen before the first BLAS call")
             }
+            guard threadPool == BLASLibrary.requestedPool else {
+                throw BLASError("the thread pool (\(BLASLibrary.requestedPool.rawValue)) is fixed once OpenBLAS is open; \(threadPool.rawValue) can only be chosen before the first BLAS call")
+            }
             return
         }
         BLASLibrary.requestedLibrary = wanted
+        BLASLibrary.requestedPool = threadPool
     }
 
     /// C = alpha * op(A) * op(B) + beta * C, row-major; op(A) is MxK, op(B) is KxN.

@@ -52,11 +52,19 @@ final class BLASLibrary: @unchecked Sendable {
     private static let requestLock = NSLock()
     nonisolated(unsafe) private static var requestedName: String?
 
+    nonisolated(unsafe) private static var requestedThreads = ThreadPool.team
+
     /// The library CREMA_BLAS_LIBRARY names (a path or a file name for dlopen), as the command
-    /// that read it passed it to `BLAS.use(library:)`.
+    /// that read it passed it to `BLAS.use(library:threadPool:)`.
     static var requestedLibrary: String? {
         get { requestLock.withLock { requestedName } }
         set { requestLock.withLock { requestedName = newValue } }
+    }
+
+    /// The pool CREMA_THREAD_POOL names, as the command passed it to `BLAS.use`.
+    static var requestedPool: ThreadPool {
+        get { requestLock.withLock { requestedThreads } }
+        set { requestLock.withLock { requestedThreads = newValue } }
     }
 
     private init() throws {

@@ -16,7 +16,7 @@ enum OpenMPTeam {
     static var chosenWaitPolicy: String? { loaded.policy }
 
     /// Whether Crema's loops run on libgomp's team; false when libgomp cannot be opened or
-    /// `CREMA_THREAD_POOL=dispatch` asks for Dispatch's threads.
+    /// `BLAS.use(library:threadPool: .dispatch)` asked for Dispatch's threads.
     static var installed: Bool { loaded.installed }
 
     /// Why the loops run on Dispatch's threads, when they do.
@@ -31,7 +31,7 @@ enum OpenMPTeam {
     }
 
     private static let loaded: (installed: Bool, policy: String?, reason: String?) = {
-        let dispatchAsked = ProcessInfo.processInfo.environment["CREMA_THREAD_POOL"] == "dispatch"
+        let dispatchAsked = BLASLibrary.requestedPool == .dispatch
         let policy = chooseWaitPolicy(otherPools: dispatchAsked || BLASLibrary.requestedLibrary != nil
                                       || BLASLibrary.openMPBuild == nil)
         if dispatchAsked {

@@ -9,7 +9,7 @@ import Testing
 @Suite struct OpenMPTeamTests {
     /// Debian's libdnnl-dev brings libgomp, so where oneDNN loads the team is there too.
     @Test func loopsRunOnLibgompsTeamWhereItIsInstalled() {
-        if OneDNNLibrary.shared != nil, ProcessInfo.processInfo.environment["CREMA_THREAD_POOL"] != "dispatch" {
+        if OneDNNLibrary.shared != nil, BLASLibrary.requestedPool == .team {
             #expect(OpenMPTeam.installed, "\(OpenMPTeam.fallbackReason ?? "")")
         }
         if OpenMPTeam.installed, BLASLibrary.requestedLibrary == nil, let build = BLASLibrary.openMPBuild {
