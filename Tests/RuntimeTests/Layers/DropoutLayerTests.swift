@@ -48,7 +48,8 @@ private final class RewoundDropout: Layer {
         let l = layer(0.5, .test)
         try forward(l, x, y)
         #expect(y.values == x.values)
-        y.diff.update(from: randomTensor([2, 3, 4], seed: 2).data, count: y.count)
+        let gradient = randomTensor([2, 3, 4], seed: 2)
+        withExtendedLifetime(gradient) { y.diff.update(from: gradient.data, count: y.count) }
         l.backward(tops: [y], propagateDown: [true], bottoms: [x])
         #expect(x.gradients == y.gradients)
 
