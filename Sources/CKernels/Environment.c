@@ -38,21 +38,32 @@ static int detect_level(void) {
     return 0;
 }
 
+// Relaxed atomics: every thread computes the same answer, so a racing first call is harmless,
+// but the reads and writes must not tear (and ThreadSanitizer must see them as atomic).
 int crema_level = -1;
 
 int crema_kernel_level_supported(void) {
     static int supported = -1;
-    if (supported < 0) supported = detect_level();
-    return supported;
+    int known = __atomic_load_n(&supported, __ATOMIC_RELAXED);
+    if (known < 0) {
+        known = detect_level();
+        __atomic_store_n(&supported, known, __ATOMIC_RELAXED);
+    }
+    return known;
 }
 
 int crema_kernel_level(void) {
-    if (crema_level < 0) crema_level = crema_kernel_level_supported();
-    return crema_level;
+    int level = __atomic_load_n(&crema_level, __ATOMIC_RELAXED);
+    if (level < 0) {
+        level = crema_kernel_level_supported();
+        __atomic_store_n(&crema_level, level, __ATOMIC_RELAXED);
+    }
+    return level;
 }
 
 int crema_set_kernel_level(int level) {
     int best = crema_kernel_level_supported();
-    crema_level = level < 0 ? 0 : (level > best ? best : level);
-    return crema_level;
+    int chosen = level < 0 ? 0 : (level > best ? best : level);
+    __atomic_store_n(&crema_level, chosen, __ATOMIC_RELAXED);
+    return chosen;
 }

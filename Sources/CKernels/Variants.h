@@ -14,7 +14,7 @@ int crema_kernel_level(void);
 
 /// 1 when the AVX-512 variants should run.
 CREMA_INLINE int crema_use_avx512(void) {
-    int level = crema_level;
+    int level = __atomic_load_n(&crema_level, __ATOMIC_RELAXED);
     if (level < 0) level = crema_kernel_level();
     return level >= 1;
 }

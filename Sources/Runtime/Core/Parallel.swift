@@ -1,6 +1,7 @@
 import CKernels
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Work split over the machine's cores for elementwise, pooling and LRN loops.
 ///
@@ -10,8 +11,13 @@ import Foundation
 /// floating-point environment back afterwards, so code outside the kernels (parsing, printing,
 /// a test runner sharing the threads) keeps IEEE semantics.
 public enum Parallel {
-    /// Cores to use; set once from the command line or the environment.
-    nonisolated(unsafe) public static var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Cores to use; set once from the command line or the environment. Atomic because the
+    /// kernels read it on every call while a command (or a test) may set it on another thread.
+    public static var threads: Int {
+        get { threadCount.load(ordering: .relaxed) }
+        set { threadCount.store(newValue, ordering: .relaxed) }
+    }
+    private static let threadCount = Atomic<Int>(ProcessInfo.processInfo.activeProcessorCount)
 
     /// Which threads the kernels run on, for run records and `experiments time`.
     public static var poolDescription: String { OpenMPTeam.summary }

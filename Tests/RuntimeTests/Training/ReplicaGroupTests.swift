@@ -123,12 +123,15 @@ final class LoopbackReplica: ReplicaGroup, @unchecked Sendable {
         }
         let learned = stores[0].parameters.filter(\.learned).count
         #expect(learned == 6, "conv1 (2), sc1 (2), ip (2)")
+        // Both replicas' threads write it (ThreadSanitizer found them racing on the array).
+        let startedLock = NSLock()
         nonisolated(unsafe) var startedBeforeFinish = [0, 0]
         try Self.together(2) { rank in
             // Buckets of 20 floats: several sums start before the last layer is done.
             let exchange = GradientExchange(group: replicas[rank], graph: graphs[rank], store: stores[rank], bucketFloats: 20)
             for i in graphs[rank].layers.indices.reversed() { exchange.layerDone(i) }
-            startedBeforeFinish[rank] = replicas[rank].sumsStarted
+            let started = replicas[rank].sumsStarted
+            startedLock.withLock { startedBeforeFinish[rank] = started }
             try exchange.finish()
         }
         #expect(startedBeforeFinish[0] >= 2, "sums started during backward: \(startedBeforeFinish)")
