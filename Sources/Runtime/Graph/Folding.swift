@@ -10,6 +10,9 @@ final class FoldedConvolution {
     /// them that the folded convolution applies to its output (oneDNN's, where it runs).
     let convolution: Int, normalization: Int, scale: Int?
     private(set) var relu: Int?
+    /// The Eltwise SUM after the convolution (and the ReLU after it) that the fold computes
+    /// chunk by chunk as the convolution writes its output (`takeResidualSum`).
+    var residual: ResidualSum?
     /// The folded convolution: the original's settings with a bias, on its own parameters.
     let kernel: Layer
     private let original: Layer, batchNorm: BatchNormLayer, scaleLayer: Layer?
@@ -115,6 +118,11 @@ struct FoldPlan {
                try fold.takeReLU(at: r, in: graph) {
                 plan.skipped[r] = true
             }
+            if let sum = ResidualSum.find(of: i, folded: [j, scale, fold.relu].compactMap { $0 }, in: graph) {
+                fold.takeResidualSum(sum)
+                plan.skipped[sum.eltwise] = true
+                if let r = sum.relu { plan.skipped[r] = true }
+            }
         }
         return plan
     }
@@ -128,8 +136,7 @@ extension Graph {
             if plan.skipped[i] { return }
             if let fold = plan.folded[i] {
                 fold.refresh(generation: store.generation)
-                let io = io(ofLayer: i)
-                try fold.kernel.forward(bottoms: io.bottoms, tops: io.tops)
+                try fold.forward(io(ofLayer: i))
                 return
             }
         }
@@ -147,12 +154,12 @@ extension Graph {
         }
     }
 
-    /// BatchNorm, Scale and ReLU layers whose forward pass a convolution makes while the
+    /// BatchNorm, Scale, ReLU and residual Eltwise layers whose forward pass a convolution makes while the
     /// parameters are fixed, with that convolution's name, in net order.
     public var foldedLayers: [(name: String, into: String)] {
         guard parametersFixed, let plan = foldPlan else { return [] }
         return plan.folded.compactMap { $0 }.flatMap { fold in
-            ([fold.normalization] + [fold.scale, fold.relu].compactMap { $0 }).map {
+            ([fold.normalization] + [fold.scale, fold.relu, fold.residual?.eltwise, fold.residual?.relu].compactMap { $0 }).map {
                 (layers[$0].spec.name, layers[fold.convolution].spec.name)
             }
         }

@@ -25,8 +25,9 @@ public final class Graph {
     /// inference and a trainer's TEST net; leave it off where anything writes the parameters
     /// unannounced.
     ///
-    /// In a TEST graph it also folds each BatchNorm and Scale into the convolution before it
-    /// (`foldedLayers`), with results equal to the unfolded layers' to rounding.
+    /// In a TEST graph it also folds each BatchNorm and Scale into the convolution before it,
+    /// and a residual Eltwise SUM after them (`foldedLayers`), with results equal to the
+    /// unfolded layers' to rounding.
     public var parametersFixed = false {
         didSet {
             applyParametersFixed()

@@ -28,6 +28,9 @@ final class OneDNNConvolutionLayer: Layer {
     var fusedReLU = false {
         didSet { if fusedReLU != oldValue { plans.removeAll() } }
     }
+    /// Runs on each chunk's output values (`start`, `count`) as soon as forward has written
+    /// them, while they are in cache (a folded residual sum, `ResidualSum`).
+    var afterEachChunk: ((_ start: Int, _ count: Int) -> Void)?
     /// Whether the plans keep their converted weights between forward passes (set through
     /// `Graph.parametersFixed`).
     var keepsConvertedWeights = false {
@@ -145,6 +148,7 @@ final class OneDNNConvolutionLayer: Layer {
                     for i in r { y[i] = max(y[i], 0) }
                 }
             }
+            afterEachChunk?(0, tops[0].count)
             return
         }
         let x = bottoms[0], y = tops[0]
@@ -153,6 +157,7 @@ final class OneDNNConvolutionLayer: Layer {
             try eachChunk(x, y) { plan, input, output, loadWeights in
                 try plan.forward(x: x.data + input, w: w[0].data, b: params.biasTerm ? w[1].data : nil,
                                  y: y.data + output, loadWeights: loadWeights)
+                afterEachChunk?(output, plan.shape.batch * y.count(from: 1))
             }
         } catch {
             throw LayerError(spec, "oneDNN convolution failed: \(error); set CREMA_CONV_ENGINE=im2col to use the im2col engine")

@@ -85,8 +85,10 @@ import Testing
         let plain = try checked.map { try #require(test.blobs[$0]).values }
         test.parametersFixed = true
         try test.forward()
-        // 53 convolutions, each with a BatchNorm and a Scale; with oneDNN the 33 ReLUs that follow them too (conv1 and two per bottleneck).
-        #expect(test.foldedLayers.count == 2 * 53 + (OneDNNLibrary.shared == nil ? 0 : 33))
+        // 53 convolutions, each with a BatchNorm and a Scale; with oneDNN the 33 ReLUs that
+        // follow them too (conv1 and two per bottleneck); and each bottleneck's sum and ReLU.
+        #expect(test.foldedLayers.count == 2 * 53 + (OneDNNLibrary.shared == nil ? 0 : 33) + 2 * 16)
+        #expect(test.foldedLayers.contains { $0.name == "res2a" && $0.into == "res2a_branch2c" })
         for (name, expected) in zip(checked, plain) {
             let folded = try #require(test.blobs[name]).values
             let scale = max(1, expected.map(abs).max() ?? 0)
