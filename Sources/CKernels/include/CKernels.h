@@ -117,9 +117,15 @@ void crema_im2col(const float *image, float *col, const crema_conv_geometry *g, 
 void crema_col2im(const float *col, float *image, const crema_conv_geometry *g, int64_t first_channel,
                   int64_t end_channel, int64_t row_stride);
 
+/// Floats of scratch crema_depthwise_forward uses for planes of this geometry (MobileNet's 3x3
+/// kernels at stride 1 or 2), 0 when it needs none.
+int64_t crema_depthwise_forward_scratch(const crema_conv_geometry *g);
+
 /// Depthwise convolution of one plane: y (out_h x out_w) = bias + the correlation of x
-/// (height x width) with the kernel w (kernel_h x kernel_w); `channels` is not read.
-void crema_depthwise_forward(const float *x, const float *w, float bias, float *y, const crema_conv_geometry *g);
+/// (height x width) with the kernel w (kernel_h x kernel_w); `channels` is not read. `scratch`
+/// holds crema_depthwise_forward_scratch(g) floats (NULL where that is 0).
+void crema_depthwise_forward(const float *x, const float *w, float bias, float *y, float *scratch,
+                             const crema_conv_geometry *g);
 
 /// Overwrites dx (height x width) with the gradient of one plane's depthwise forward.
 void crema_depthwise_backward_data(const float *dy, const float *w, float *dx, const crema_conv_geometry *g);

@@ -23,11 +23,15 @@ struct DepthwiseConvolution {
         var g = planeGeometry
         let inPlane = geometry.height * geometry.width, outPlane = geometry.outSpatial
         let channels = geometry.channels, numOutput = numOutput, multiplier = multiplier, taps = taps
+        let scratchCount = Int(crema_depthwise_forward_scratch(&g))
         Parallel.forEachChunk(images * numOutput, grain: max(1, (1 << 16) / max(1, outPlane * taps))) { planes in
-            for plane in planes {
-                let image = plane / numOutput, o = plane % numOutput
-                let source = x + (image * channels + o / multiplier) * inPlane
-                crema_depthwise_forward(source, weights + o * taps, bias?[o] ?? 0, y + plane * outPlane, &g)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, scratchCount)) { buffer in
+                let scratch = scratchCount > 0 ? buffer.baseAddress : nil
+                for plane in planes {
+                    let image = plane / numOutput, o = plane % numOutput
+                    let source = x + (image * channels + o / multiplier) * inPlane
+                    crema_depthwise_forward(source, weights + o * taps, bias?[o] ?? 0, y + plane * outPlane, scratch, &g)
+                }
             }
         }
     }

@@ -282,7 +282,20 @@ private func referenceConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ p: Convolut
         params(outputs: 12, kernel: (5, 3), stride: (3, 1), pad: (2, 0), dilation: (1, 2), group: 4, bias: false),
     ])
     func depthwiseKernelMatchesIm2col(_ p: ConvolutionParams) throws {
-        let x = randomTensor([3, 4, 9, 8], seed: 21)
+        try expectDepthwiseMatchesIm2col(p, input: [3, 4, 9, 8])
+    }
+
+    /// MobileNet's 3x3 kernels, which run through a padded copy of each plane, on planes wider
+    /// than a vector, of odd and even sizes, at every padding up to 2 and both strides.
+    @Test(arguments: [(1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2)])
+    func depthwise3x3MatchesIm2col(stride: Int, pad: Int) throws {
+        let p = params(outputs: 6, kernel: (3, 3), stride: (stride, stride), pad: (pad, pad), group: 3)
+        try expectDepthwiseMatchesIm2col(p, input: [2, 3, 23, 37])
+        try expectDepthwiseMatchesIm2col(p, input: [1, 3, 4, 3])
+    }
+
+    private func expectDepthwiseMatchesIm2col(_ p: ConvolutionParams, input shape: [Int]) throws {
+        let x = randomTensor(shape, seed: 21)
         let direct = makeConv(p), reference = makeConv(p)
         reference.usesDepthwiseKernel = false
         var results: [[[Float]]] = []
